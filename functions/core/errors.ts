@@ -1,0 +1,65 @@
+/**
+ * The one error type of the service. Every failure that reaches a client is an
+ * OAuthError; `render` (functions/http/response.ts) turns it into the OAuth JSON body
+ * (RFC 6749 section 5.2). Anything else collapses into `unexpected()` so internals never leak.
+ */
+export type OAuthErrorCode =
+  | 'invalid_request'
+  | 'unauthorized_client'
+  | 'invalid_token'
+  | 'temporarily_unavailable'
+  | 'server_error';
+
+export class OAuthError extends Error {
+  override readonly name = 'OAuthError';
+
+  constructor(
+    readonly status: number,
+    readonly error: OAuthErrorCode,
+    readonly description: string,
+    /** Machine-readable cause for audit logs and metrics; never sent to the client. */
+    readonly reason: string = error,
+    options?: { cause?: unknown },
+  ) {
+    super(description, options);
+  }
+
+  toJSON(): { error: OAuthErrorCode; error_description: string } {
+    return { error: this.error, error_description: this.description };
+  }
+}
+
+export const isOAuthError = (value: unknown): value is OAuthError => value instanceof OAuthError;
+
+export const LEGACY_ACCESS_TOKEN_GRANT = 'http://auth0.com/oauth/legacy/grant-type/access_token';
+
+/** Auth0's error table (DESIGN section 2). The strings are part of the contract. */
+export const errors = {
+  missingParameter: (name: string) =>
+    new OAuthError(400, 'invalid_request', `missing ${name} parameter`, 'missing_parameter'),
+  badRequest: (description: string, reason = 'bad_request') =>
+    new OAuthError(400, 'invalid_request', description, reason),
+  payloadTooLarge: (limitBytes: number) =>
+    new OAuthError(413, 'invalid_request', `the request body is larger than ${limitBytes} bytes`, 'body_too_large'),
+  connectionNotFound: () =>
+    new OAuthError(400, 'invalid_request', 'the connection was not found', 'connection_not_found'),
+  connectionDisabled: () =>
+    new OAuthError(400, 'invalid_request', 'the connection was disabled', 'connection_disabled'),
+  invalidProviderToken: (reason: string, cause?: unknown) =>
+    new OAuthError(401, 'invalid_request', 'invalid access_token: invalid_token', reason, { cause }),
+  invalidClient: () => new OAuthError(403, 'unauthorized_client', 'invalid client', 'invalid_client'),
+  grantNotAllowed: () =>
+    new OAuthError(
+      403,
+      'unauthorized_client',
+      `Grant type '${LEGACY_ACCESS_TOKEN_GRANT}' not allowed for the client.`,
+      'grant_not_allowed',
+    ),
+  /** RFC 6750 section 3.1: a bearer token that is missing, unknown or expired. */
+  invalidBearerToken: (description = 'the access token is missing, unknown or expired') =>
+    new OAuthError(401, 'invalid_token', description, 'invalid_bearer_token'),
+  unavailable: (description: string, reason: string, cause?: unknown) =>
+    new OAuthError(503, 'temporarily_unavailable', description, reason, { cause }),
+  unexpected: (cause?: unknown) =>
+    new OAuthError(500, 'server_error', 'Unexpected error', 'unexpected', { cause }),
+} as const;

@@ -1,0 +1,114 @@
+import ky, { HTTPError, TimeoutError } from 'ky';
+import { errors, OAuthError } from '../core/errors.js';
+
+export interface ProviderHttpOptions {
+  /** Per-attempt timeout in milliseconds (DESIGN section 4: default 5 s). */
+  timeoutMs?: number;
+  /** Extra attempts for idempotent calls on network errors, 5xx and 429. */
+  retries?: number;
+  /** Called once per finished call, for latency metrics. Never receives URLs with queries. */
+  observe?: (sample: { provider: string; endpoint: string; ms: number; status: number | 'error' }) => void;
+  /** Injected fetch (tests, proxies); defaults to the global one. */
+  fetch?: typeof fetch;
+}
+
+export interface ProviderCall {
+  provider: string;
+  /** Endpoint name from DESIGN section 3 (for logs/metrics; the URL may carry secrets). */
+  endpoint: string;
+  method: 'GET' | 'POST';
+  url: string;
+  searchParams?: Record<string, string>;
+  headers?: Record<string, string>;
+  /** Sent as application/x-www-form-urlencoded. */
+  form?: Record<string, string>;
+  /** Safe to repeat: retried on network errors, 5xx and 429. */
+  idempotent: boolean;
+}
+
+export interface ProviderResponse {
+  status: number;
+  /** Parsed JSON, or undefined when a 4xx answer had no JSON body. */
+  body: unknown;
+}
+
+export interface ProviderHttp {
+  /**
+   * Performs one provider call. Resolves with 2xx and 4xx answers (the adapter decides
+   * what a 4xx means); rejects with a 503 OAuthError when the provider is unreachable,
+   * times out, keeps answering 5xx/429, or sends a 2xx that is not JSON.
+   */
+  call(call: ProviderCall): Promise<ProviderResponse>;
+}
+
+export const DEFAULT_PROVIDER_TIMEOUT_MS = 5_000;
+const RETRYABLE_STATUSES = [429, 500, 502, 503, 504];
+
+export const createProviderHttp = (options: ProviderHttpOptions = {}): ProviderHttp => {
+  const timeout = options.timeoutMs ?? DEFAULT_PROVIDER_TIMEOUT_MS;
+  const retries = options.retries ?? 2;
+  const client = ky.create({
+    timeout,
+    throwHttpErrors: true,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+    retry: {
+      limit: retries,
+      methods: ['get', 'post'],
+      statusCodes: RETRYABLE_STATUSES,
+      afterStatusCodes: [429, 503],
+      // A slow provider has already used its whole timeout: retrying would double the
+      // request budget past what a login can wait for.
+      retryOnTimeout: false,
+      maxRetryAfter: 500,
+      delay: (attempt) => 50 * 2 ** (attempt - 1),
+      backoffLimit: 400,
+      jitter: true,
+    },
+  });
+
+  return {
+    async call(call) {
+      const started = performance.now();
+      let status: number | 'error' = 'error';
+      try {
+        const response = await client(call.url, {
+          method: call.method,
+          ...(call.searchParams ? { searchParams: call.searchParams } : {}),
+          headers: { accept: 'application/json', ...call.headers },
+          ...(call.form ? { body: new URLSearchParams(call.form) } : {}),
+          ...(call.idempotent ? {} : { retry: 0 }),
+        });
+        status = response.status;
+        const text = await response.text();
+        try {
+          return { status, body: JSON.parse(text) as unknown };
+        } catch (cause) {
+          throw errors.unavailable(`${call.provider} answered with a malformed body`, 'provider_malformed', cause);
+        }
+      } catch (error) {
+        if (error instanceof HTTPError) {
+          status = error.response.status;
+          if (status >= 400 && status < 500 && status !== 429) {
+            return { status, body: await readJsonOrUndefined(error.response) };
+          }
+          throw errors.unavailable(`${call.provider} is unavailable (HTTP ${status})`, 'provider_unavailable', error);
+        }
+        if (error instanceof OAuthError) throw error;
+        if (error instanceof TimeoutError) {
+          throw errors.unavailable(`${call.provider} did not answer in time`, 'provider_timeout', error);
+        }
+        throw errors.unavailable(`${call.provider} could not be reached`, 'provider_unreachable', error);
+      } finally {
+        options.observe?.({ provider: call.provider, endpoint: call.endpoint, ms: performance.now() - started, status });
+      }
+    },
+  };
+};
+
+const readJsonOrUndefined = async (response: Response): Promise<unknown> => {
+  try {
+    return JSON.parse(await response.text()) as unknown;
+  } catch {
+    return undefined;
+  }
+};

@@ -1,0 +1,71 @@
+import type { ProviderHttp } from './http.js';
+
+export type Strategy = 'facebook' | 'google-oauth2' | 'twitter' | 'weibo';
+
+/** What the client sent about its provider session (the parts a provider needs). */
+export interface ProviderRequest {
+  accessToken: string;
+  /** OAuth 1.0a token secret (Twitter only). */
+  accessTokenSecret?: string;
+  /** Provider user id some SDKs send; when present it must match the provider's answer. */
+  userId?: string;
+}
+
+/** `options` of a connection in the tenant file (DESIGN section 3). */
+export interface ConnectionOptions {
+  /** Facebook app id, Google OAuth client id, Twitter consumer key, Weibo app key. */
+  client_id: string;
+  /** Facebook app secret, Google client secret, Twitter consumer secret, Weibo app secret. */
+  client_secret: string;
+  /** Provider URLs by endpoint name; missing names fall back to the real provider URLs. */
+  endpoints?: Record<string, string>;
+  /** Google: extra OAuth client ids (Android, iOS) whose tokens are ours too. */
+  allowed_audiences?: string[];
+}
+
+/** OIDC standard claims a provider profile maps to (OpenID Connect Core 1.0, section 5.1). */
+export interface ProfileClaims {
+  name?: string;
+  given_name?: string;
+  family_name?: string;
+  nickname?: string;
+  picture?: string;
+  locale?: string;
+  email?: string;
+  email_verified?: boolean;
+}
+
+export interface NormalizedProfile {
+  provider: Strategy;
+  /** The provider's user id as a string (`id_str`/`idstr`: ids exceed 2^53). */
+  provider_user_id: string;
+  claims: ProfileClaims;
+}
+
+export interface ProviderContext {
+  http: ProviderHttp;
+  /** The clock, in epoch milliseconds, so expiry checks are testable. */
+  now: () => number;
+}
+
+/**
+ * One file per provider implements this. `verify` must prove both that the token is
+ * valid AND that it was issued to the app in `options` (token substitution defence),
+ * throwing `errors.invalidProviderToken` when the provider rejects it and
+ * `errors.unavailable` when the provider cannot be reached or answers nonsense.
+ */
+export interface ProviderAdapter {
+  strategy: Strategy;
+  /** Endpoint names with their real URLs (DESIGN section 3). */
+  defaultEndpoints: Readonly<Record<string, string>>;
+  /** Whether the exchange needs `access_token_secret` (OAuth 1.0a). */
+  requiresTokenSecret: boolean;
+  verify(request: ProviderRequest, options: ConnectionOptions, context: ProviderContext): Promise<NormalizedProfile>;
+}
+
+/** The URL for endpoint `name`, from the connection's overrides or the provider default. */
+export const endpointUrl = (adapter: ProviderAdapter, options: ConnectionOptions, name: string): string => {
+  const url = options.endpoints?.[name] ?? adapter.defaultEndpoints[name];
+  if (url === undefined) throw new Error(`unknown endpoint ${name} for ${adapter.strategy}`);
+  return url;
+};

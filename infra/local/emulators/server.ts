@@ -1,0 +1,176 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+/**
+ * Shared plumbing of the provider emulators: a loopback HTTP server with a call log
+ * and switchable faults, so tests and `npm start` can make a provider slow, failing,
+ * rate-limited, garbled or rude. Local only: never imported by a Lambda handler.
+ */
+export type Fault =
+  | { kind: 'status'; status: number; body?: string; headers?: Record<string, string> }
+  | { kind: 'hang' }
+  | { kind: 'garbage' }
+  | { kind: 'reset' }
+  | { kind: 'delay'; ms: number };
+
+export interface EmulatorRequest {
+  method: string;
+  /** Path without the query string. */
+  path: string;
+  query: URLSearchParams;
+  headers: IncomingMessage['headers'];
+  /** Raw body as text (form bodies are small). */
+  body: string;
+  /** The request's full URL as the client addressed it (for OAuth 1.0a base strings). */
+  url: URL;
+}
+
+export interface EmulatorAnswer {
+  status: number;
+  json?: unknown;
+  headers?: Record<string, string>;
+}
+
+export type EmulatorRoute = (request: EmulatorRequest) => EmulatorAnswer | undefined;
+
+export interface LoggedCall {
+  method: string;
+  path: string;
+  at: number;
+}
+
+export interface EmulatorHandle {
+  name: string;
+  /** Base URL, e.g. http://127.0.0.1:40123 (no trailing slash). */
+  url: string;
+  port: number;
+  calls: LoggedCall[];
+  /** Applies a fault to every following request (or to the first `times` of them). */
+  setFault(fault: Fault | null, times?: number): void;
+  /** Added in front of every answer, faults included (the critical-path benchmark uses it). */
+  setDelay(ms: number): void;
+  close(): Promise<void>;
+}
+
+export interface EmulatorOptions {
+  port?: number;
+  host?: string;
+}
+
+const CONTROL_PATH = '/__emulator/fault';
+
+export const startEmulator = async (
+  name: string,
+  route: EmulatorRoute,
+  options: EmulatorOptions = {},
+): Promise<EmulatorHandle> => {
+  const calls: LoggedCall[] = [];
+  const sockets = new Set<Socket>();
+  let fault: Fault | null = null;
+  let faultBudget = Number.POSITIVE_INFINITY;
+  let delayMs = 0;
+
+  const setFault = (next: Fault | null, times = Number.POSITIVE_INFINITY) => {
+    fault = next;
+    faultBudget = times;
+  };
+
+  const takeFault = (): Fault | null => {
+    if (!fault || faultBudget <= 0) return null;
+    faultBudget -= 1;
+    const current = fault;
+    if (faultBudget <= 0) fault = null;
+    return current;
+  };
+
+  const server = createServer((req, res) => {
+    void handle(req, res).catch(() => {
+      if (!res.headersSent) send(res, { status: 500, json: { error: 'emulator failure' } });
+      else res.destroy();
+    });
+  });
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const body = await readBody(req);
+    const url = new URL(req.url ?? '/', `http://${req.headers.host ?? '127.0.0.1'}`);
+
+    // Control plane for `npm start` users and out-of-process tests: POST a Fault as JSON.
+    if (url.pathname === CONTROL_PATH && req.method === 'POST') {
+      const parsed = JSON.parse(body || 'null') as (Fault & { times?: number; delayMs?: number }) | null;
+      if (parsed && typeof parsed.delayMs === 'number') delayMs = parsed.delayMs;
+      setFault(parsed && 'kind' in parsed ? parsed : null, parsed?.times);
+      return send(res, { status: 204 });
+    }
+
+    calls.push({ method: req.method ?? 'GET', path: url.pathname, at: Date.now() });
+    if (delayMs > 0) await sleep(delayMs);
+
+    const active = takeFault();
+    if (active) {
+      switch (active.kind) {
+        case 'hang':
+          return; // never answers; the socket is destroyed on close()
+        case 'reset':
+          return req.socket.destroy();
+        case 'garbage':
+          res.writeHead(200, { 'content-type': 'application/json' });
+          return res.end('{"this is": not json');
+        case 'status':
+          res.writeHead(active.status, { 'content-type': 'application/json', ...active.headers });
+          return res.end(active.body ?? JSON.stringify({ error: 'emulated failure' }));
+        case 'delay':
+          await sleep(active.ms);
+          break;
+      }
+    }
+
+    const answer = route({ method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, body, url });
+    send(res, answer ?? { status: 404, json: { error: 'not found' } });
+  };
+
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  // Do not keep a test process alive just because an emulator is still listening.
+  server.unref();
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    name,
+    url: `http://127.0.0.1:${port}`,
+    port,
+    calls,
+    setFault,
+    setDelay: (ms) => (delayMs = ms),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+};
+
+const send = (res: ServerResponse, answer: EmulatorAnswer) => {
+  const payload = answer.json === undefined ? '' : JSON.stringify(answer.json);
+  res.writeHead(answer.status, {
+    ...(payload ? { 'content-type': 'application/json; charset=utf-8' } : {}),
+    ...answer.headers,
+  });
+  res.end(payload);
+};
+
+const readBody = (req: IncomingMessage): Promise<string> =>
+  new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
