@@ -1,2 +1,14 @@
-// Placeholder until the token handler lands.
-export const handler = async (): Promise<{ statusCode: number; body: string }> => ({ statusCode: 501, body: '' });
+import { containerRuntime } from '../runtime.js';
+import { errorResponse, type HttpResult } from '../http/response.js';
+import { handleTokenEvent } from './handle.js';
+import type { ApiGatewayEvent } from '../http/event.js';
+
+export const handler = async (event: ApiGatewayEvent): Promise<HttpResult> => {
+  let runtime;
+  try {
+    runtime = containerRuntime();
+  } catch (error) {
+    return errorResponse(error);
+  }
+  return handleTokenEvent(event, { exchange: runtime.exchange, issuer: runtime.config.issuer });
+};

@@ -1,2 +1,14 @@
-// Placeholder until the userinfo handler lands.
-export const handler = async (): Promise<{ statusCode: number; body: string }> => ({ statusCode: 501, body: '' });
+import { containerRuntime } from '../runtime.js';
+import { errorResponse, type HttpResult } from '../http/response.js';
+import { handleUserinfoEvent } from './handle.js';
+import type { ApiGatewayEvent } from '../http/event.js';
+
+export const handler = async (event: ApiGatewayEvent): Promise<HttpResult> => {
+  let runtime;
+  try {
+    runtime = containerRuntime();
+  } catch (error) {
+    return errorResponse(error);
+  }
+  return handleUserinfoEvent(event, { tokens: runtime.tokens, users: runtime.users });
+};

@@ -1,0 +1,55 @@
+/**
+ * Runtime configuration, read once per container from the environment the CDK stack
+ * (or the local stack, or `sam local`) sets. The one place that knows variable names.
+ */
+export type SigningAlg = 'RS256' | 'ES256';
+
+export interface RuntimeConfig {
+  tableName: string;
+  /** Issuer URL with trailing slash; when unset the handlers derive it from the request host. */
+  issuer: string | undefined;
+  signingKeyId: string;
+  signingAlg: SigningAlg;
+  retiredKeyIds: string[];
+  configCacheTtlMs: number;
+  providerTimeoutMs: number;
+  accessTokenTtlSeconds: number;
+}
+
+export class ConfigurationError extends Error {
+  override readonly name = 'ConfigurationError';
+}
+
+const positiveInteger = (env: NodeJS.ProcessEnv, name: string, fallback: number): number => {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new ConfigurationError(`${name} must be a non-negative integer`);
+  return value;
+};
+
+const required = (env: NodeJS.ProcessEnv, name: string): string => {
+  const value = env[name];
+  if (!value) throw new ConfigurationError(`${name} is not set`);
+  return value;
+};
+
+export const withTrailingSlash = (url: string): string => (url.endsWith('/') ? url : `${url}/`);
+
+export const loadConfig = (env: NodeJS.ProcessEnv = process.env): RuntimeConfig => {
+  const alg = env.SIGNING_ALG ?? 'RS256';
+  if (alg !== 'RS256' && alg !== 'ES256') throw new ConfigurationError('SIGNING_ALG must be RS256 or ES256');
+  return {
+    tableName: required(env, 'TABLE_NAME'),
+    issuer: env.ISSUER ? withTrailingSlash(env.ISSUER) : undefined,
+    signingKeyId: env.SIGNING_KEY_ID ?? '',
+    signingAlg: alg,
+    retiredKeyIds: (env.RETIRED_KEY_IDS ?? '')
+      .split(',')
+      .map((id) => id.trim())
+      .filter(Boolean),
+    configCacheTtlMs: positiveInteger(env, 'CONFIG_CACHE_TTL_SECONDS', 30) * 1000,
+    providerTimeoutMs: positiveInteger(env, 'PROVIDER_TIMEOUT_MS', 5000),
+    accessTokenTtlSeconds: positiveInteger(env, 'ACCESS_TOKEN_TTL_SECONDS', 86_400),
+  };
+};

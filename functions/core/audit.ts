@@ -1,0 +1,15 @@
+import { logger } from './logger.js';
+
+/** One audit event per exchange (no tokens, no secrets): who, how, outcome, why, how long. */
+export interface ExchangeAudit {
+  outcome: 'success' | 'failure';
+  client_id?: string;
+  connection?: string;
+  strategy?: string;
+  user_id?: string;
+  status: number;
+  reason?: string;
+  latency_ms: number;
+}
+
+export const auditExchange = (event: ExchangeAudit): void => logger.info('token_exchange', { audit: event });

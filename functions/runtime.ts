@@ -1,0 +1,63 @@
+import { KMSClient } from '@aws-sdk/client-kms';
+import { loadConfig, type RuntimeConfig } from './config.js';
+import { createDocumentClient } from './store/dynamo.js';
+import { createTenantStore } from './store/tenant-store.js';
+import { createTokenStore } from './store/token-store.js';
+import { createUserStore } from './store/user-store.js';
+import { createProviderVerifier } from './providers/verifier.js';
+import { createKmsSigner } from './tokens/kms-signer.js';
+import { createKeyRing } from './tokens/key-ring.js';
+import type { ExchangeDependencies } from './core/exchange.js';
+import type { TokenStore, UserStore } from './core/ports.js';
+
+/**
+ * The composition root: AWS clients and adapters are built once per container (a Lambda
+ * execution environment, or the local stack's process) and reused by every invocation.
+ */
+export interface Runtime {
+  config: RuntimeConfig;
+  exchange: ExchangeDependencies;
+  users: UserStore;
+  tokens: TokenStore;
+  keyRing: ReturnType<typeof createKeyRing>;
+}
+
+const createKmsClient = () =>
+  new KMSClient({ maxAttempts: 3, requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 } });
+
+export const createRuntime = (config: RuntimeConfig = loadConfig()): Runtime => {
+  const client = createDocumentClient();
+  const kms = createKmsClient();
+  const users = createUserStore({ client, tableName: config.tableName });
+  const tokens = createTokenStore({ client, tableName: config.tableName });
+  const signer = createKmsSigner({ kms, keyId: config.signingKeyId, alg: config.signingAlg });
+  return {
+    config,
+    users,
+    tokens,
+    keyRing: createKeyRing({
+      kms,
+      active: { keyId: config.signingKeyId, alg: config.signingAlg },
+      retired: config.retiredKeyIds,
+    }),
+    exchange: {
+      tenants: createTenantStore({ client, tableName: config.tableName, ttlMs: config.configCacheTtlMs }),
+      users,
+      tokens,
+      verifier: createProviderVerifier({ timeoutMs: config.providerTimeoutMs }),
+      signer,
+      clock: { now: () => new Date() },
+      accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+    },
+  };
+};
+
+let shared: Runtime | undefined;
+
+/** The per-container runtime, created on first use so a configuration error becomes a 500 response. */
+export const containerRuntime = (): Runtime => (shared ??= createRuntime());
+
+/** Local stack and tests: drop the cached runtime after changing the environment. */
+export const resetContainerRuntime = (): void => {
+  shared = undefined;
+};

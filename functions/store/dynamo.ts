@@ -1,0 +1,50 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { errors, OAuthError } from '../core/errors.js';
+
+export interface DocumentClientOptions {
+  /** Overrides AWS_ENDPOINT_URL_DYNAMODB (tests, CLIs). */
+  endpoint?: string;
+  region?: string;
+}
+
+/**
+ * One client per container. Bounded timeouts and attempts keep a stalled DynamoDB from
+ * eating the request budget; the SDK's standard retry mode adds jittered backoff.
+ */
+export const createDocumentClient = (options: DocumentClientOptions = {}): DynamoDBDocumentClient =>
+  DynamoDBDocumentClient.from(
+    new DynamoDBClient({
+      ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+      ...(options.region ? { region: options.region } : {}),
+      maxAttempts: 3,
+      requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 },
+    }),
+    { marshallOptions: { removeUndefinedValues: true } },
+  );
+
+const TRANSIENT = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'InternalServerError',
+  'ServiceUnavailable',
+  'TransactionConflictException',
+  'TimeoutError',
+  'RequestTimeout',
+]);
+
+/** Maps a DynamoDB failure to a 503 when waiting may help, otherwise a 500. */
+export const storeFailure = (error: unknown): OAuthError => {
+  if (error instanceof OAuthError) return error;
+  const name = (error as { name?: string } | undefined)?.name ?? '';
+  const status = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
+  const networkLevel = status === undefined || status >= 500;
+  if (TRANSIENT.has(name) || networkLevel) {
+    return errors.unavailable('the user store is temporarily unavailable', 'store_unavailable', error);
+  }
+  return errors.unexpected(error);
+};
+
+export const isConditionalCheckFailure = (error: unknown): error is { name: string; Item?: Record<string, unknown> } =>
+  (error as { name?: string } | undefined)?.name === 'ConditionalCheckFailedException';

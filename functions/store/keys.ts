@@ -1,0 +1,19 @@
+/** Item keys of the single table (DESIGN section 5). */
+export interface ItemKey {
+  pk: string;
+  sk: string;
+}
+
+export const itemKeys = {
+  client: (clientId: string): ItemKey => ({ pk: `CLIENT#${clientId}`, sk: 'CONFIG' }),
+  connection: (name: string): ItemKey => ({ pk: `CONNECTION#${name}`, sk: 'CONFIG' }),
+  identity: (provider: string, providerUserId: string): ItemKey => ({
+    pk: `IDENTITY#${provider}|${providerUserId}`,
+    sk: 'IDENTITY',
+  }),
+  user: (userId: string): ItemKey => ({ pk: `USER#${userId}`, sk: 'PROFILE' }),
+  token: (tokenHash: string): ItemKey => ({ pk: `TOKEN#${tokenHash}`, sk: 'TOKEN' }),
+} as const;
+
+/** Auth0's user_id format: `<provider>|<provider user id>`. */
+export const auth0UserId = (provider: string, providerUserId: string): string => `${provider}|${providerUserId}`;

@@ -1,0 +1,74 @@
+import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { itemKeys } from './keys.js';
+import { storeFailure } from './dynamo.js';
+import { errors } from '../core/errors.js';
+import type { TenantLookup, TenantStore } from '../core/ports.js';
+import type { ClientConfig, ConnectionConfig } from '../core/tenant.js';
+
+export interface TenantStoreOptions {
+  client: DynamoDBDocumentClient;
+  tableName: string;
+  /** How long a lookup (found or not) is reused; 0 disables the cache. */
+  ttlMs: number;
+  now?: () => number;
+  /** Bounds memory when callers probe many unknown client ids. */
+  maxEntries?: number;
+}
+
+interface CacheEntry {
+  expires: number;
+  value: Promise<TenantLookup>;
+}
+
+/**
+ * Client and connection config from the table, fetched together in one BatchGetItem and
+ * cached per container so the warm path makes no DynamoDB read for config.
+ */
+export const createTenantStore = (options: TenantStoreOptions): TenantStore => {
+  const now = options.now ?? Date.now;
+  const maxEntries = options.maxEntries ?? 1_000;
+  const cache = new Map<string, CacheEntry>();
+
+  const fetchBoth = async (clientId: string, connectionName: string): Promise<TenantLookup> => {
+    const clientKey = itemKeys.client(clientId);
+    const connectionKey = itemKeys.connection(connectionName);
+    let pending = [clientKey, connectionKey];
+    const found: Record<string, unknown>[] = [];
+    // BatchGetItem may leave keys unprocessed under throttling: retry those a few times.
+    for (let attempt = 0; pending.length > 0; attempt += 1) {
+      if (attempt === 3) throw errors.unavailable('the tenant configuration could not be read', 'store_unavailable');
+      let result;
+      try {
+        result = await options.client.send(
+          new BatchGetCommand({ RequestItems: { [options.tableName]: { Keys: pending, ConsistentRead: false } } }),
+        );
+      } catch (error) {
+        throw storeFailure(error);
+      }
+      found.push(...(result.Responses?.[options.tableName] ?? []));
+      pending = (result.UnprocessedKeys?.[options.tableName]?.Keys ?? []) as typeof pending;
+      if (pending.length > 0) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));
+    }
+    const byPk = new Map(found.map((item) => [item.pk as string, item]));
+    return {
+      client: byPk.get(clientKey.pk)?.config as ClientConfig | undefined,
+      connection: byPk.get(connectionKey.pk)?.config as ConnectionConfig | undefined,
+    };
+  };
+
+  return {
+    lookup(clientId, connectionName) {
+      const key = JSON.stringify([clientId, connectionName]);
+      const hit = cache.get(key);
+      if (hit && hit.expires > now()) return hit.value;
+      const value = fetchBoth(clientId, connectionName);
+      if (options.ttlMs > 0) {
+        if (cache.size >= maxEntries) cache.delete(cache.keys().next().value as string);
+        cache.set(key, { expires: now() + options.ttlMs, value });
+        // A failed read must not be cached: the next request tries again.
+        value.catch(() => cache.delete(key));
+      }
+      return value;
+    },
+  };
+};

@@ -1,0 +1,57 @@
+import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { itemKeys } from './keys.js';
+import { storeFailure } from './dynamo.js';
+import type { AccessTokenRecord, TokenStore } from '../core/ports.js';
+
+/**
+ * Opaque access tokens, stored by SHA-256 only: a leaked table never yields a usable token.
+ * Items carry `expires_at` for DynamoDB TTL; reads treat expired items as absent because
+ * TTL deletion can lag by hours.
+ */
+export const createTokenStore = (options: {
+  client: DynamoDBDocumentClient;
+  tableName: string;
+  nowSeconds?: () => number;
+}): TokenStore => {
+  const nowSeconds = options.nowSeconds ?? (() => Math.floor(Date.now() / 1000));
+  return {
+    async save(record) {
+      try {
+        // An unconditional put of the same item is idempotent, so SDK retries are safe.
+        await options.client.send(
+          new PutCommand({
+            TableName: options.tableName,
+            Item: {
+              ...itemKeys.token(record.tokenHash),
+              type: 'access_token',
+              user_id: record.userId,
+              client_id: record.clientId,
+              scope: record.scope,
+              expires_at: record.expiresAt,
+            },
+          }),
+        );
+      } catch (error) {
+        throw storeFailure(error);
+      }
+    },
+    async find(tokenHash) {
+      let item;
+      try {
+        ({ Item: item } = await options.client.send(
+          new GetCommand({ TableName: options.tableName, Key: itemKeys.token(tokenHash) }),
+        ));
+      } catch (error) {
+        throw storeFailure(error);
+      }
+      if (!item || typeof item.expires_at !== 'number' || item.expires_at <= nowSeconds()) return undefined;
+      return {
+        tokenHash,
+        userId: item.user_id as string,
+        clientId: item.client_id as string,
+        scope: item.scope as string,
+        expiresAt: item.expires_at,
+      } satisfies AccessTokenRecord;
+    },
+  };
+};

@@ -1,0 +1,163 @@
+import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { auth0UserId, itemKeys } from './keys.js';
+import { isConditionalCheckFailure, storeFailure } from './dynamo.js';
+import { errors } from '../core/errors.js';
+import type { LoginInput, LoginRecord, UserProfile, UserStore } from '../core/ports.js';
+
+/**
+ * Identities and users (DESIGN section 5).
+ *
+ * A login writes the identity item and its own user item in parallel, each with one
+ * conditional UpdateItem:
+ * - creation fields use `if_not_exists`, so racing first logins converge on one user;
+ * - `last_login_id <> :login` makes an SDK retry of an already-applied write a no-op
+ *   (the failed condition returns the item, which is the answer we wanted);
+ * - the user write requires `attribute_not_exists(linked_to)`: when the identity was linked
+ *   to a primary user, its own user item is a tombstone pointing at the primary, the write
+ *   fails without effect and the login is recorded on the primary instead.
+ * The common case (not linked) thus costs one parallel round trip.
+ */
+export const createUserStore = (options: { client: DynamoDBDocumentClient; tableName: string }): UserStore => {
+  const { client, tableName } = options;
+
+  const updateIdentity = async (input: LoginInput, ownUserId: string) => {
+    const { profile } = input;
+    const now = input.now.toISOString();
+    try {
+      await client.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: itemKeys.identity(profile.provider, profile.provider_user_id),
+          UpdateExpression:
+            'SET #type = :type, user_id = if_not_exists(user_id, :own), provider = :provider, ' +
+            'provider_user_id = :pid, #connection = :connection, profile_data = :claims, ' +
+            'created_at = if_not_exists(created_at, :now), updated_at = :now, last_login = :now, ' +
+            'last_login_id = :login ADD logins_count :one',
+          ConditionExpression: 'attribute_not_exists(last_login_id) OR last_login_id <> :login',
+          ExpressionAttributeNames: { '#type': 'type', '#connection': 'connection' },
+          ExpressionAttributeValues: {
+            ':type': 'identity',
+            ':own': ownUserId,
+            ':provider': profile.provider,
+            ':pid': profile.provider_user_id,
+            ':connection': input.connection,
+            ':claims': profile.claims,
+            ':now': now,
+            ':login': input.loginId,
+            ':one': 1,
+          },
+        }),
+      );
+    } catch (error) {
+      if (isConditionalCheckFailure(error)) return; // this very login was already applied
+      throw storeFailure(error);
+    }
+  };
+
+  /** Returns the user item after the write, or the tombstone's primary id when linked. */
+  const updateOwnUser = async (
+    input: LoginInput,
+    ownUserId: string,
+  ): Promise<{ item: Record<string, unknown> } | { linkedTo: string }> => {
+    const { profile } = input;
+    const now = input.now.toISOString();
+    try {
+      const result = await client.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: itemKeys.user(ownUserId),
+          UpdateExpression:
+            'SET #type = :type, user_id = :own, profile = :claims, identities = if_not_exists(identities, :identities), ' +
+            'created_at = if_not_exists(created_at, :now), updated_at = :now, last_login = :now, ' +
+            'last_login_id = :login ADD logins_count :one',
+          ConditionExpression:
+            'attribute_not_exists(linked_to) AND (attribute_not_exists(last_login_id) OR last_login_id <> :login)',
+          ExpressionAttributeNames: { '#type': 'type' },
+          ExpressionAttributeValues: {
+            ':type': 'user',
+            ':own': ownUserId,
+            ':claims': profile.claims,
+            ':identities': [
+              { provider: profile.provider, user_id: profile.provider_user_id, connection: input.connection },
+            ],
+            ':now': now,
+            ':login': input.loginId,
+            ':one': 1,
+          },
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return { item: result.Attributes ?? {} };
+    } catch (error) {
+      if (isConditionalCheckFailure(error)) {
+        const old = error.Item ? unmarshall(error.Item as never) : {};
+        if (typeof old.linked_to === 'string') return { linkedTo: old.linked_to };
+        return { item: old }; // a retry of this same login: the write already happened
+      }
+      throw storeFailure(error);
+    }
+  };
+
+  const recordLoginOnPrimary = async (input: LoginInput, primaryId: string): Promise<Record<string, unknown>> => {
+    const now = input.now.toISOString();
+    try {
+      const result = await client.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: itemKeys.user(primaryId),
+          // Auth0 keeps the primary's profile when a secondary identity logs in.
+          UpdateExpression: 'SET last_login = :now, last_login_id = :login ADD logins_count :one',
+          ConditionExpression:
+            'attribute_exists(pk) AND attribute_not_exists(linked_to) AND ' +
+            '(attribute_not_exists(last_login_id) OR last_login_id <> :login)',
+          ExpressionAttributeValues: { ':now': now, ':login': input.loginId, ':one': 1 },
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return result.Attributes ?? {};
+    } catch (error) {
+      if (isConditionalCheckFailure(error)) {
+        const old = error.Item ? unmarshall(error.Item as never) : undefined;
+        if (old && old.linked_to === undefined) return old;
+        // A link that points at a missing or itself-linked user: refuse rather than guess.
+        throw errors.unexpected(new Error('identity linked to a missing primary user'));
+      }
+      throw storeFailure(error);
+    }
+  };
+
+  return {
+    async recordLogin(input) {
+      const ownUserId = auth0UserId(input.profile.provider, input.profile.provider_user_id);
+      const [, own] = await Promise.all([updateIdentity(input, ownUserId), updateOwnUser(input, ownUserId)]);
+      if ('item' in own) return toLoginRecord(own.item, ownUserId, false);
+      const primary = await recordLoginOnPrimary(input, own.linkedTo);
+      return toLoginRecord(primary, own.linkedTo, true);
+    },
+
+    async getProfile(userId) {
+      let item;
+      try {
+        ({ Item: item } = await client.send(new GetCommand({ TableName: tableName, Key: itemKeys.user(userId) })));
+      } catch (error) {
+        throw storeFailure(error);
+      }
+      if (!item || item.linked_to !== undefined) return undefined;
+      return profileOf(item);
+    },
+  };
+};
+
+const profileOf = (item: Record<string, unknown>): UserProfile => ({
+  ...((item.profile as UserProfile | undefined) ?? {}),
+  ...(typeof item.updated_at === 'string' ? { updated_at: item.updated_at } : {}),
+});
+
+const toLoginRecord = (item: Record<string, unknown>, userId: string, linked: boolean): LoginRecord => ({
+  userId,
+  linked,
+  profile: profileOf(item),
+});

@@ -1,0 +1,42 @@
+import { exchangeToken, type ExchangeDependencies } from '../core/exchange.js';
+import { parseTokenRequest, MAX_BODY_BYTES, type TokenRequest } from '../core/token-request.js';
+import { auditExchange } from '../core/audit.js';
+import { issuerFromRequest, toHttpRequest, type ApiGatewayEvent } from '../http/event.js';
+import { errorResponse, jsonResponse, toOAuthError, type HttpResult } from '../http/response.js';
+
+export interface TokenHandlerDependencies {
+  exchange: ExchangeDependencies;
+  /** Configured issuer; derived from the request when undefined. */
+  issuer: string | undefined;
+}
+
+/** `POST /oauth/access_token`: parse, call the core, format. */
+export const handleTokenEvent = async (event: ApiGatewayEvent, deps: TokenHandlerDependencies): Promise<HttpResult> => {
+  const started = performance.now();
+  let request: TokenRequest | undefined;
+  try {
+    const http = toHttpRequest(event, MAX_BODY_BYTES);
+    request = parseTokenRequest({ contentType: http.headers['content-type'], text: http.body });
+    const outcome = await exchangeToken(request, deps.exchange, { issuer: deps.issuer ?? issuerFromRequest(http) });
+    auditExchange({
+      outcome: 'success',
+      client_id: request.client_id,
+      connection: request.connection,
+      strategy: outcome.strategy,
+      user_id: outcome.userId,
+      status: 200,
+      latency_ms: Math.round(performance.now() - started),
+    });
+    return jsonResponse(200, outcome.result);
+  } catch (error) {
+    const oauth = toOAuthError(error);
+    auditExchange({
+      outcome: 'failure',
+      ...(request ? { client_id: request.client_id, connection: request.connection } : {}),
+      status: oauth.status,
+      reason: oauth.reason,
+      latency_ms: Math.round(performance.now() - started),
+    });
+    return errorResponse(oauth);
+  }
+};

@@ -1,0 +1,40 @@
+import { errors } from '../core/errors.js';
+import { hashAccessToken } from '../core/exchange.js';
+import { claimsForScopes } from '../core/scope.js';
+import { toHttpRequest, type ApiGatewayEvent } from '../http/event.js';
+import { errorResponse, jsonResponse, toOAuthError, type HttpResult } from '../http/response.js';
+import type { TokenStore, UserStore } from '../core/ports.js';
+
+export interface UserinfoDependencies {
+  tokens: TokenStore;
+  users: UserStore;
+}
+
+const MAX_BODY_BYTES = 4 * 1024;
+
+/** OIDC Core 5.3 UserInfo, with RFC 6750 bearer-token errors. */
+export const handleUserinfoEvent = async (event: ApiGatewayEvent, deps: UserinfoDependencies): Promise<HttpResult> => {
+  try {
+    const http = toHttpRequest(event, MAX_BODY_BYTES);
+    const token = bearerToken(http.headers.authorization);
+    if (!token) throw errors.invalidBearerToken('missing bearer access token');
+    const record = await deps.tokens.find(hashAccessToken(token));
+    if (!record) throw errors.invalidBearerToken();
+    const profile = await deps.users.getProfile(record.userId);
+    if (!profile) throw errors.invalidBearerToken('the user of this access token no longer exists');
+    const scopes = record.scope.split(' ').filter(Boolean);
+    return jsonResponse(200, { sub: record.userId, ...claimsForScopes(profile, scopes) });
+  } catch (error) {
+    const oauth = toOAuthError(error);
+    // RFC 6750 section 3: a 401 names the scheme and the error in WWW-Authenticate.
+    const challenge =
+      oauth.status === 401 ? { 'WWW-Authenticate': `Bearer error="invalid_token", error_description="${oauth.description}"` } : undefined;
+    return errorResponse(oauth, challenge);
+  }
+};
+
+/** RFC 6750 section 2.1: `Authorization: Bearer <token>`, scheme case-insensitive. */
+const bearerToken = (header: string | undefined): string | undefined => {
+  const match = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(header ?? '');
+  return match?.[1];
+};

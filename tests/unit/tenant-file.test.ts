@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { parseTenant, parseTenantJson, TenantFileError } from '../../functions/core/tenant.js';
+
+const GRANT = 'http://auth0.com/oauth/legacy/grant-type/access_token';
+const valid = () => ({
+  clients: [{ client_id: 'my-app', name: 'My app', grant_types: [GRANT], connections: ['facebook'], id_token_lifetime: 3600 }],
+  connections: [
+    {
+      name: 'facebook',
+      strategy: 'facebook',
+      options: { client_id: 'APP', client_secret: 'SECRET', endpoints: { debug_token: 'http://127.0.0.1:1/debug_token' } },
+    },
+  ],
+});
+
+const problemsOf = (input: unknown): string[] => {
+  try {
+    parseTenant(input);
+  } catch (error) {
+    if (error instanceof TenantFileError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected the tenant to be refused');
+};
+
+describe('tenant file', () => {
+  it('accepts the documented format and applies defaults', () => {
+    const tenant = parseTenant({ ...valid(), clients: [{ client_id: 'bare' }] });
+    expect(tenant.clients[0]).toEqual({
+      client_id: 'bare',
+      grant_types: [],
+      connections: [],
+      id_token_lifetime: 36000,
+      link_by_verified_email: false,
+    });
+    expect(tenant.connections[0]?.options.endpoints).toEqual({ debug_token: 'http://127.0.0.1:1/debug_token' });
+  });
+
+  it('allows a Google connection without a client secret', () => {
+    const tenant = parseTenant({ connections: [{ name: 'g', strategy: 'google-oauth2', options: { client_id: 'x.apps.googleusercontent.com' } }] });
+    expect(tenant.connections[0]?.strategy).toBe('google-oauth2');
+  });
+
+  it.each([
+    [{ ...valid(), connections: [{ name: 'x', strategy: 'myspace', options: { client_id: 'a', client_secret: 'b' } }], clients: [] }, 'connections.0.strategy: strategy must be one of'],
+    [{ connections: [{ name: 'tw', strategy: 'twitter', options: { client_id: 'a' } }] }, 'connections.0.options.client_secret: options.client_secret is required'],
+    [{ connections: [{ name: 'fb', strategy: 'facebook', options: { client_id: 'a', client_secret: 'b', endpoints: { debug_token: 'ftp://x' } } }] }, 'connections.0.options.endpoints.debug_token: an endpoint must be an http or https URL'],
+    [{ connections: [{ name: 'fb', strategy: 'facebook', options: { client_id: 'a', client_secret: 'b', endpoints: { tokeninfo: 'http://x' } } }] }, 'connections.0.options.endpoints: options.endpoints has a name'],
+    [{ clients: [{ client_id: 'a', connections: ['nope'] }] }, 'clients: a client enables a connection that is not defined'],
+    [{ clients: [{ client_id: 'a' }, { client_id: 'a' }] }, 'clients: client_id values must be unique'],
+    [{ clients: [{ client_id: 'a', id_token_lifetime: '3600' }] }, 'clients.0.id_token_lifetime: id_token_lifetime must be a number'],
+    [{ clients: [{ client_id: 'bad id!' }] }, 'clients.0.client_id: client_id may only contain'],
+    [{ clients: {} }, 'clients: clients must be an array'],
+    [[], 'the tenant file must be a JSON object'],
+  ])('refuses %j naming the field', (input, expected) => {
+    expect(problemsOf(input).join('\n')).toContain(expected);
+  });
+
+  it('reports malformed JSON in one sentence', () => {
+    expect(() => parseTenantJson('{')).toThrow(/not valid JSON/);
+  });
+
+  it('ignores prototype keys', () => {
+    const tenant = parseTenantJson('{"__proto__": {"polluted": true}, "clients": []}');
+    expect(tenant.clients).toEqual([]);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+});
