@@ -1,0 +1,66 @@
+import { errors, isOAuthError, type OAuthError } from '../core/errors.js';
+
+/**
+ * One place that turns a failed KMS call into the client-facing error: KMS being slow,
+ * throttled, down or the key being switched off is a 503 the client may retry; anything
+ * else (unknown key, wrong key usage, missing permission) is our misconfiguration, a 500.
+ */
+const UNAVAILABLE_ERRORS = new Set([
+  'ThrottlingException',
+  'KMSInternalException',
+  'DependencyTimeoutException',
+  'KeyUnavailableException',
+  'DisabledException',
+  'KMSInvalidStateException',
+  // Raised by the SDK's HTTP handler rather than by KMS.
+  'AbortError',
+  'TimeoutError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+]);
+
+const NETWORK_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
+
+interface SdkErrorShape {
+  name?: unknown;
+  code?: unknown;
+  $fault?: unknown;
+  $metadata?: { httpStatusCode?: unknown };
+}
+
+const isUnavailable = (cause: unknown): boolean => {
+  if (typeof cause !== 'object' || cause === null) return false;
+  const { name, code, $fault, $metadata } = cause as SdkErrorShape;
+  if (typeof name === 'string' && UNAVAILABLE_ERRORS.has(name)) return true;
+  if (typeof code === 'string' && NETWORK_ERROR_CODES.has(code)) return true;
+  const status = $metadata?.httpStatusCode;
+  return $fault === 'server' || (typeof status === 'number' && (status >= 500 || status === 429));
+};
+
+export const kmsFailure = (cause: unknown): OAuthError => {
+  if (isOAuthError(cause)) return cause;
+  if (isUnavailable(cause)) return errors.unavailable('the signing service is unavailable', 'kms_unavailable', cause);
+  return errors.unexpected(cause);
+};
+
+/**
+ * Runs one KMS call under a deadline of its own, whatever the client's settings, so a
+ * hung connection costs at most `timeoutMs` of the Lambda's time.
+ */
+export const callKms = async <T>(timeoutMs: number, call: (abortSignal: AbortSignal) => Promise<T>): Promise<T> => {
+  try {
+    return await call(AbortSignal.timeout(timeoutMs));
+  } catch (cause) {
+    throw kmsFailure(cause);
+  }
+};
