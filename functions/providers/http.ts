@@ -91,18 +91,28 @@ export const createProviderHttp = (options: ProviderHttpOptions = {}): ProviderH
           if (status >= 400 && status < 500 && status !== 429) {
             return { status, body: await readJsonOrUndefined(error.response) };
           }
-          throw errors.unavailable(`${call.provider} is unavailable (HTTP ${status})`, 'provider_unavailable', error);
+          throw errors.unavailable(`${call.provider} is unavailable (HTTP ${status})`, 'provider_unavailable', safeCause(call, error));
         }
         if (error instanceof OAuthError) throw error;
         if (error instanceof TimeoutError) {
-          throw errors.unavailable(`${call.provider} did not answer in time`, 'provider_timeout', error);
+          throw errors.unavailable(`${call.provider} did not answer in time`, 'provider_timeout', safeCause(call, error));
         }
-        throw errors.unavailable(`${call.provider} could not be reached`, 'provider_unreachable', error);
+        throw errors.unavailable(`${call.provider} could not be reached`, 'provider_unreachable', safeCause(call, error));
       } finally {
         options.observe?.({ provider: call.provider, endpoint: call.endpoint, ms: performance.now() - started, status });
       }
     },
   };
+};
+
+/**
+ * ky's errors quote the full request URL, whose query carries the user's token and, for
+ * Facebook, the app secret. Causes keep only the endpoint name and the error's kind.
+ */
+const safeCause = (call: ProviderCall, error: unknown): Error => {
+  const kind = error instanceof HTTPError ? `HTTP ${error.response.status}` : ((error as Error)?.name ?? 'Error');
+  const code = (error as { cause?: { code?: string } })?.cause?.code;
+  return new Error(`${call.provider} ${call.endpoint}: ${kind}${code ? ` (${code})` : ''}`);
 };
 
 const readJsonOrUndefined = async (response: Response): Promise<unknown> => {

@@ -1,0 +1,180 @@
+import { createHmac } from 'node:crypto';
+import * as v from 'valibot';
+import { errors } from '../core/errors.js';
+import { allSettledOrThrow, compactClaims, idString, integerish, lenientText } from './claims.js';
+import type { ProviderResponse } from './http.js';
+import { endpointUrl, type NormalizedProfile, type ProfileClaims, type ProviderAdapter } from './types.js';
+
+/**
+ * Facebook Login (DESIGN section 4). Two Graph API calls run concurrently:
+ * - `debug_token`, authenticated with the app access token `APPID|APPSECRET`, proves the
+ *   token is valid, is a USER token, and was issued to OUR app (token substitution defence);
+ * - `me`, called with the user's token plus `appsecret_proof`, returns the profile. The proof
+ *   (HMAC-SHA256 of the token keyed with our app secret) is refused by Graph for a token of
+ *   another app, a second, independent binding to our app.
+ */
+const PROVIDER = 'facebook';
+const PROFILE_FIELDS = 'id,name,first_name,last_name,email,picture';
+
+/**
+ * Graph `OAuthException` subcodes (code 190) meaning the user or Facebook withdrew the
+ * session: 458 app removed, 459 checkpoint, 460 password changed, 464 unconfirmed user,
+ * 492 invalid session. 463 is a plain expiry; anything else is just an invalid token.
+ */
+const REVOKED_SUBCODES = new Set([458, 459, 460, 464, 492]);
+const EXPIRED_SUBCODE = 463;
+/** Graph "invalid parameter" code used for a wrong `appsecret_proof`. */
+const INVALID_PARAMETER_CODE = 100;
+
+/** hex(HMAC-SHA256(key = app secret, message = access token)), as Graph expects it. */
+export const appsecretProof = (accessToken: string, appSecret: string): string =>
+  createHmac('sha256', appSecret).update(accessToken).digest('hex');
+
+const GraphErrorSchema = v.object({
+  error: v.looseObject({
+    code: v.optional(integerish),
+    error_subcode: v.optional(integerish),
+  }),
+});
+
+const DebugTokenSchema = v.object({
+  data: v.looseObject({
+    is_valid: v.boolean(),
+    // debug_token spells it `subcode` inside `data.error`, unlike the top-level error shape.
+    error: v.optional(v.looseObject({ code: v.optional(integerish), subcode: v.optional(integerish) })),
+  }),
+});
+
+const ValidGrantSchema = v.looseObject({
+  app_id: idString,
+  type: v.string(),
+  user_id: idString,
+  expires_at: integerish,
+  data_access_expires_at: v.optional(integerish),
+});
+
+const MeSchema = v.looseObject({
+  id: idString,
+  name: lenientText,
+  first_name: lenientText,
+  last_name: lenientText,
+  email: lenientText,
+  picture: v.optional(v.unknown()),
+});
+
+export type FacebookMe = v.InferOutput<typeof MeSchema>;
+
+const malformed = (what: string) =>
+  errors.unavailable(`${PROVIDER} answered ${what} with an unexpected body`, 'provider_malformed');
+
+/** The 401 reason for a Graph token error, from its code and subcode. */
+export const graphRejectionReason = (code: number | undefined, subcode: number | undefined): string => {
+  if (code === INVALID_PARAMETER_CODE) return 'facebook_appsecret_proof_rejected';
+  if (subcode === EXPIRED_SUBCODE) return 'expired';
+  if (subcode !== undefined && REVOKED_SUBCODES.has(subcode)) return 'revoked';
+  return 'invalid_token';
+};
+
+const graphErrorOf = (body: unknown) => {
+  const parsed = v.safeParse(GraphErrorSchema, body);
+  return parsed.success ? parsed.output.error : undefined;
+};
+
+/** The user id the token belongs to, once every "issued to our app" rule holds. */
+const checkDebugToken = (response: ProviderResponse, appId: string, nowMs: number): string => {
+  if (response.status >= 400) {
+    // debug_token answers a bad *input* token with 200 and is_valid=false; a 4xx means Graph
+    // refused our app access token (wrong app id or secret in the connection).
+    throw errors.invalidProviderToken('facebook_app_credentials_rejected');
+  }
+  const parsed = v.safeParse(DebugTokenSchema, response.body);
+  if (!parsed.success) throw malformed('debug_token');
+  const { data } = parsed.output;
+  if (data.is_valid !== true) throw errors.invalidProviderToken(graphRejectionReason(data.error?.code, data.error?.subcode));
+
+  const grant = v.safeParse(ValidGrantSchema, data);
+  if (!grant.success) throw malformed('debug_token');
+  const { app_id, type, user_id, expires_at, data_access_expires_at } = grant.output;
+  if (app_id !== appId) throw errors.invalidProviderToken('facebook_app_mismatch');
+  if (type !== 'USER') throw errors.invalidProviderToken('facebook_not_user_token');
+  // expires_at 0 is how debug_token reports a token that never expires (the Access Token
+  // Debugger shows "Never"); is_valid above remains the authority for those.
+  if (expires_at !== 0 && expires_at * 1000 <= nowMs) throw errors.invalidProviderToken('expired');
+  // Past data_access_expires_at the user's 90-day consent to share data has lapsed: Graph
+  // would refuse the profile, so the login must be re-consented in the app.
+  if (data_access_expires_at !== undefined && data_access_expires_at !== 0 && data_access_expires_at * 1000 <= nowMs) {
+    throw errors.invalidProviderToken('data_access_expired');
+  }
+  return user_id;
+};
+
+const readMe = (response: ProviderResponse): FacebookMe => {
+  if (response.status >= 400) {
+    const error = graphErrorOf(response.body);
+    throw errors.invalidProviderToken(graphRejectionReason(error?.code, error?.error_subcode));
+  }
+  const parsed = v.safeParse(MeSchema, response.body);
+  if (!parsed.success) throw malformed('me');
+  return parsed.output;
+};
+
+/** `picture` arrives as `{ data: { url, width, height, is_silhouette } }`. */
+const pictureUrl = (picture: unknown): string | undefined => {
+  if (typeof picture !== 'object' || picture === null) return undefined;
+  const data = (picture as { data?: unknown }).data;
+  if (typeof data !== 'object' || data === null) return undefined;
+  const url = (data as { url?: unknown }).url;
+  return typeof url === 'string' && url !== '' ? url : undefined;
+};
+
+/** OIDC claims of a Graph `me` answer. Facebook never vouches for emails (DESIGN section 2). */
+export const facebookClaims = (me: FacebookMe): ProfileClaims =>
+  compactClaims({
+    name: me.name,
+    given_name: me.first_name,
+    family_name: me.last_name,
+    picture: pictureUrl(me.picture),
+    email: me.email,
+    email_verified: false,
+  });
+
+export const facebook: ProviderAdapter = {
+  strategy: 'facebook',
+  defaultEndpoints: {
+    debug_token: 'https://graph.facebook.com/v25.0/debug_token',
+    me: 'https://graph.facebook.com/v25.0/me',
+  },
+  requiresTokenSecret: false,
+
+  async verify(request, options, context): Promise<NormalizedProfile> {
+    const token = request.accessToken;
+    const [debug, me] = await allSettledOrThrow([
+      context.http.call({
+        provider: PROVIDER,
+        endpoint: 'debug_token',
+        method: 'GET',
+        url: endpointUrl(facebook, options, 'debug_token'),
+        searchParams: { input_token: token, access_token: `${options.client_id}|${options.client_secret}` },
+        idempotent: true,
+      }),
+      context.http.call({
+        provider: PROVIDER,
+        endpoint: 'me',
+        method: 'GET',
+        url: endpointUrl(facebook, options, 'me'),
+        searchParams: {
+          fields: PROFILE_FIELDS,
+          access_token: token,
+          appsecret_proof: appsecretProof(token, options.client_secret),
+        },
+        idempotent: true,
+      }),
+    ]);
+
+    // debug_token first: when both fail, "issued to another app" is the more useful reason.
+    const userId = checkDebugToken(debug, options.client_id, context.now());
+    const profile = readMe(me);
+    if (profile.id !== userId) throw errors.invalidProviderToken('facebook_user_mismatch');
+    return { provider: 'facebook', provider_user_id: profile.id, claims: facebookClaims(profile) };
+  },
+};
