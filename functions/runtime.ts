@@ -20,19 +20,36 @@ export interface Runtime {
   users: UserStore;
   tokens: TokenStore;
   keyRing: ReturnType<typeof createKeyRing>;
+  /**
+   * Starts fetching the signing key's kid (one GetPublicKey) so it overlaps the first
+   * request's provider call; afterwards each signature is exactly one KMS Sign. Only the
+   * token function calls it: the others may not use KMS at all.
+   */
+  prefetchSigningKey(): void;
 }
 
-const createKmsClient = () =>
-  new KMSClient({ maxAttempts: 3, requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 } });
+/** Endpoint overrides for tests; on AWS and under `npm start` the SDK reads AWS_ENDPOINT_URL_*. */
+export interface RuntimeEndpoints {
+  dynamoEndpoint?: string;
+  kmsEndpoint?: string;
+}
 
-export const createRuntime = (config: RuntimeConfig = loadConfig()): Runtime => {
-  const client = createDocumentClient();
-  const kms = createKmsClient();
+const createKmsClient = (endpoint: string | undefined) =>
+  new KMSClient({
+    ...(endpoint ? { endpoint } : {}),
+    maxAttempts: 3,
+    requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 },
+  });
+
+export const createRuntime = (config: RuntimeConfig = loadConfig(), endpoints: RuntimeEndpoints = {}): Runtime => {
+  const client = createDocumentClient(endpoints.dynamoEndpoint ? { endpoint: endpoints.dynamoEndpoint } : {});
+  const kms = createKmsClient(endpoints.kmsEndpoint);
   const users = createUserStore({ client, tableName: config.tableName });
   const tokens = createTokenStore({ client, tableName: config.tableName });
   const signer = createKmsSigner({ kms, keyId: config.signingKeyId, alg: config.signingAlg });
   return {
     config,
+    prefetchSigningKey: () => void signer.kid().catch(() => undefined),
     users,
     tokens,
     keyRing: createKeyRing({

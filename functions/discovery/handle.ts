@@ -6,7 +6,7 @@ import type { SigningAlg } from '../config.js';
 export interface DiscoveryDependencies {
   issuer: string | undefined;
   signingAlgs: SigningAlg[];
-  jwks(): Promise<{ keys: unknown[] }>;
+  jwks(): Promise<{ keys: readonly unknown[] }>;
 }
 
 const SCOPES = ['openid', 'profile', 'email', 'name', 'given_name', 'family_name', 'nickname', 'picture', 'locale'];

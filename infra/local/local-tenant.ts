@@ -1,0 +1,57 @@
+import { LEGACY_ACCESS_TOKEN_GRANT } from '../../functions/core/errors.js';
+import type { Tenant } from '../../functions/core/tenant.js';
+import { FACEBOOK_APP } from './emulators/facebook.js';
+import { GOOGLE_APP } from './emulators/google.js';
+import { TWITTER_APP } from './emulators/twitter.js';
+import { WEIBO_APP } from './emulators/weibo.js';
+
+export interface EmulatorEndpoints {
+  facebook: Record<string, string>;
+  google: Record<string, string>;
+  twitter: Record<string, string>;
+  weibo: Record<string, string>;
+}
+
+/** Ports `npm start` gives the provider emulators, so the committed tenant file can name them. */
+export const DEFAULT_EMULATOR_PORTS = { facebook: 3001, google: 3002, twitter: 3003, weibo: 3004 } as const;
+
+/**
+ * The local example tenant: one client with the legacy grant and all four connections,
+ * one client without the grant, each connection pointed at its emulator. The committed
+ * `tenant.local.json` is this function's output for the default ports (a test checks it).
+ */
+export const buildLocalTenant = (endpoints: EmulatorEndpoints): Tenant => ({
+  clients: [
+    {
+      client_id: 'my-app',
+      name: 'My app',
+      grant_types: [LEGACY_ACCESS_TOKEN_GRANT],
+      connections: ['facebook', 'google-oauth2', 'twitter', 'weibo'],
+      id_token_lifetime: 36000,
+      link_by_verified_email: false,
+    },
+    {
+      client_id: 'app-without-legacy-grant',
+      name: 'An app that may not use the legacy grant',
+      grant_types: [],
+      connections: ['facebook'],
+      id_token_lifetime: 36000,
+      link_by_verified_email: false,
+    },
+  ],
+  connections: [
+    { name: 'facebook', strategy: 'facebook', options: { ...FACEBOOK_APP, endpoints: endpoints.facebook } },
+    {
+      name: 'google-oauth2',
+      strategy: 'google-oauth2',
+      options: {
+        client_id: GOOGLE_APP.client_id,
+        client_secret: GOOGLE_APP.client_secret,
+        allowed_audiences: [...GOOGLE_APP.allowed_audiences],
+        endpoints: endpoints.google,
+      },
+    },
+    { name: 'twitter', strategy: 'twitter', options: { ...TWITTER_APP, endpoints: endpoints.twitter } },
+    { name: 'weibo', strategy: 'weibo', options: { ...WEIBO_APP, endpoints: endpoints.weibo } },
+  ],
+});

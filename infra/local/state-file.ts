@@ -1,0 +1,37 @@
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * `npm start` writes where its services listen to `.local-stack.json` (git-ignored) so the
+ * tenant and users CLIs find the running local stack without flags.
+ */
+export interface LocalStackState {
+  pid: number;
+  issuer: string;
+  dynamoEndpoint: string;
+  kmsEndpoint: string;
+  tableName: string;
+  region: string;
+}
+
+export const STATE_FILE = fileURLToPath(new URL('../../.local-stack.json', import.meta.url));
+
+export const writeLocalState = (state: LocalStackState): void => writeFileSync(STATE_FILE, `${JSON.stringify(state, null, 2)}\n`);
+
+export const removeLocalState = (): void => rmSync(STATE_FILE, { force: true });
+
+/** The running local stack, or undefined when none is (a stale file of a dead process is ignored). */
+export const readLocalState = (): LocalStackState | undefined => {
+  let state: LocalStackState;
+  try {
+    state = JSON.parse(readFileSync(STATE_FILE, 'utf8')) as LocalStackState;
+  } catch {
+    return undefined;
+  }
+  try {
+    process.kill(state.pid, 0);
+  } catch {
+    return undefined;
+  }
+  return state;
+};

@@ -1,0 +1,93 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { parseTenantJson, TenantFileError } from '../../functions/core/tenant.js';
+import { createDocumentClient } from '../../functions/store/dynamo.js';
+import { applyTenant } from '../../functions/store/tenant-admin.js';
+import { CliUsageError, resolveTableTarget } from './cli-target.js';
+
+/**
+ * `npm run tenant -- apply FILE [--table NAME] [--endpoint URL] [--region REGION] [--prune]`
+ * `npm run tenant -- validate FILE`
+ * Without --table it writes to the local stack `npm start` is running.
+ */
+const USAGE = `usage:
+  npm run tenant -- apply FILE [--table NAME] [--endpoint URL] [--region REGION] [--prune]
+  npm run tenant -- validate FILE`;
+
+export const runTenantCli = async (argv: string[], out: (line: string) => void): Promise<number> => {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        table: { type: 'string' },
+        endpoint: { type: 'string' },
+        region: { type: 'string' },
+        prune: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (error) {
+    out(`error: ${(error as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  const [command, file, ...extra] = parsed.positionals;
+  if (parsed.values.help) {
+    out(USAGE);
+    return 0;
+  }
+  if ((command !== 'apply' && command !== 'validate') || !file || extra.length > 0) {
+    out(`error: expected a command and one file\n${USAGE}`);
+    return 2;
+  }
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    out(`error: cannot read ${file}`);
+    return 1;
+  }
+  try {
+    const tenant = parseTenantJson(text);
+    if (command === 'validate') {
+      out(`${file} is valid: ${tenant.clients.length} clients, ${tenant.connections.length} connections`);
+      return 0;
+    }
+    const target = resolveTableTarget(parsed.values);
+    const client = createDocumentClient({
+      ...(target.endpoint ? { endpoint: target.endpoint } : {}),
+      ...(target.region ? { region: target.region } : {}),
+    });
+    const report = await applyTenant({ client, tableName: target.tableName, tenant, prune: parsed.values.prune });
+    out(`applied ${file} to ${target.description}`);
+    for (const [label, entries] of Object.entries(report)) {
+      if (entries.length > 0) out(`  ${label.padEnd(9)} ${entries.join(', ')}`);
+    }
+    if (report.stale.length > 0) out('  (items not in the file are kept; pass --prune to delete them)');
+    return 0;
+  } catch (error) {
+    if (error instanceof TenantFileError) {
+      out(`error: ${file}: ${error.message}`);
+      return 1;
+    }
+    if (error instanceof CliUsageError) {
+      out(`error: ${error.message}`);
+      return 2;
+    }
+    // AWS errors: name and message only (never a stack trace).
+    const name = (error as { name?: string }).name ?? 'Error';
+    out(`error: ${name}: ${(error as Error).message}`);
+    return 1;
+  }
+};
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  runTenantCli(process.argv.slice(2), (line) => process.stdout.write(`${line}\n`)).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      process.stderr.write(`error: ${(error as Error).message}\n`);
+      process.exit(1);
+    },
+  );
+}
