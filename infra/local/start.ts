@@ -40,6 +40,7 @@ const readTenant = (file: string) => {
 };
 
 const main = async () => {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const port = Number(process.env.PORT ?? 3000);
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail('PORT must be a port number');
   const payloadVersion = process.env.PAYLOAD_VERSION === '1.0' ? '1.0' : '2.0';
