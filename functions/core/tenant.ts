@@ -22,7 +22,9 @@ const httpUrl = v.pipe(
   v.check((value) => /^https?:\/\//i.test(value), 'an endpoint must be an http or https URL'),
 );
 
-const ClientSchema = v.object({
+// Strict objects: a misspelt key (`grant_type`, `client`) must be an error, not a silently
+// ignored setting.
+const ClientSchema = v.strictObject({
   client_id: identifier('client_id'),
   name: v.optional(v.pipe(v.string('name must be a string'), v.maxLength(256, 'name must be at most 256 characters'))),
   grant_types: v.optional(v.array(nonEmpty('a grant type'), 'grant_types must be an array of strings'), []),
@@ -40,7 +42,7 @@ const ClientSchema = v.object({
   link_by_verified_email: v.optional(v.boolean('link_by_verified_email must be true or false'), false),
 });
 
-const ConnectionOptionsSchema = v.object({
+const ConnectionOptionsSchema = v.strictObject({
   client_id: nonEmpty('options.client_id'),
   client_secret: v.optional(nonEmpty('options.client_secret')),
   endpoints: v.optional(v.record(v.string(), httpUrl, 'options.endpoints must be an object of URLs')),
@@ -48,7 +50,7 @@ const ConnectionOptionsSchema = v.object({
 });
 
 const ConnectionSchema = v.pipe(
-  v.object({
+  v.strictObject({
     name: identifier('name'),
     strategy: v.pipe(
       v.string('strategy must be a string'),
@@ -74,7 +76,7 @@ const ConnectionSchema = v.pipe(
 );
 
 export const TenantSchema = v.pipe(
-  v.object({
+  v.strictObject({
     clients: v.optional(v.array(ClientSchema, 'clients must be an array'), []),
     connections: v.optional(v.array(ConnectionSchema, 'connections must be an array'), []),
   }, 'the tenant file must be a JSON object'),
@@ -123,7 +125,9 @@ export const parseTenant = (input: unknown): Tenant => {
     throw new TenantFileError(
       result.issues.map((issue) => {
         const path = v.getDotPath(issue);
-        return path ? `${path}: ${issue.message}` : issue.message;
+        // strictObject reports an unexpected key with the object's own message.
+        const message = issue.kind === 'schema' && issue.expected === 'never' ? 'unknown key (check its spelling)' : issue.message;
+        return path ? `${path}: ${message}` : message;
       }),
     );
   }

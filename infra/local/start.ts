@@ -15,6 +15,8 @@ import { removeLocalState, writeLocalState } from './state-file.js';
  *   PERSIST=1 | PERSIST=dir  keep data and keys (default folder .local-data/, git-ignored)
  *   PAYLOAD_VERSION=1.0      emulate a REST API (payload 1.0) instead of an HTTP API (2.0)
  *   SIGNING_ALG=ES256        sign with an ECC_NIST_P256 key instead of RSA_2048
+ *   EMULATOR_PORTS=free      free ports for the provider emulators; the default tenant then
+ *                            follows them (a TENANT_FILE keeps its own endpoints)
  */
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const DEFAULT_TENANT = resolve(root, 'infra/local/tenant.local.json');
@@ -47,8 +49,9 @@ const main = async () => {
   const signingAlg = process.env.SIGNING_ALG === 'ES256' ? 'ES256' : 'RS256';
   const persist = process.env.PERSIST;
   const persistDir = persist ? resolve(root, persist === '1' || persist === 'true' ? '.local-data' : persist) : undefined;
+  const freeEmulatorPorts = process.env.EMULATOR_PORTS === 'free';
   const tenantFile = resolve(process.env.TENANT_FILE ?? DEFAULT_TENANT);
-  const tenant = readTenant(tenantFile);
+  const tenant = freeEmulatorPorts && !process.env.TENANT_FILE ? undefined : readTenant(tenantFile);
   process.env.LOG_LEVEL ??= 'info';
 
   let stack: LocalStack;
@@ -57,9 +60,9 @@ const main = async () => {
       port,
       payloadVersion,
       signingAlg,
-      tenant,
+      ...(tenant ? { tenant } : {}),
       entryPoints: 'lambda',
-      emulatorPorts: DEFAULT_EMULATOR_PORTS,
+      emulatorPorts: freeEmulatorPorts ? 'free' : DEFAULT_EMULATOR_PORTS,
       ...(persistDir ? { persistDir } : {}),
     });
   } catch (error) {
@@ -98,7 +101,7 @@ const main = async () => {
         return `  ${method!.padEnd(5)}       ${stack.url}${path}`;
       }),
       '',
-      `  tenant      ${tenantFile} (${report.created.length} created, ${report.updated.length} updated, ${report.unchanged.length} unchanged${report.stale.length ? `, not in the file: ${report.stale.join(', ')}` : ''})`,
+      `  tenant      ${tenant ? tenantFile : 'the local example tenant'} (${report.created.length} created, ${report.updated.length} updated, ${report.unchanged.length} unchanged${report.stale.length ? `, not in the file: ${report.stale.join(', ')}` : ''})`,
       `  DynamoDB    ${stack.dynamoEndpoint} (table ${stack.tableName}${persistDir ? `, data in ${persistDir}` : ', in memory'})`,
       `  KMS         ${stack.kmsEndpoint} (key ${stack.signingKeyId}, ${stack.signingAlg})`,
       `  providers   facebook ${stack.emulators.facebook.url}, google ${stack.emulators.google.url}, twitter ${stack.emulators.twitter.url}, weibo ${stack.emulators.weibo.url}`,

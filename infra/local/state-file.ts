@@ -3,7 +3,8 @@ import { fileURLToPath } from 'node:url';
 
 /**
  * `npm start` writes where its services listen to `.local-stack.json` (git-ignored) so the
- * tenant and users CLIs find the running local stack without flags.
+ * tenant and users CLIs find the running local stack without flags. LOCAL_STACK_STATE_FILE
+ * moves it (tests).
  */
 export interface LocalStackState {
   pid: number;
@@ -14,17 +15,18 @@ export interface LocalStackState {
   region: string;
 }
 
-export const STATE_FILE = fileURLToPath(new URL('../../.local-stack.json', import.meta.url));
+const stateFile = (): string =>
+  process.env.LOCAL_STACK_STATE_FILE ?? fileURLToPath(new URL('../../.local-stack.json', import.meta.url));
 
-export const writeLocalState = (state: LocalStackState): void => writeFileSync(STATE_FILE, `${JSON.stringify(state, null, 2)}\n`);
+export const writeLocalState = (state: LocalStackState): void => writeFileSync(stateFile(), `${JSON.stringify(state, null, 2)}\n`);
 
-export const removeLocalState = (): void => rmSync(STATE_FILE, { force: true });
+export const removeLocalState = (): void => rmSync(stateFile(), { force: true });
 
 /** The running local stack, or undefined when none is (a stale file of a dead process is ignored). */
 export const readLocalState = (): LocalStackState | undefined => {
   let state: LocalStackState;
   try {
-    state = JSON.parse(readFileSync(STATE_FILE, 'utf8')) as LocalStackState;
+    state = JSON.parse(readFileSync(stateFile(), 'utf8')) as LocalStackState;
   } catch {
     return undefined;
   }

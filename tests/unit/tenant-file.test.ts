@@ -60,9 +60,10 @@ describe('tenant file', () => {
     expect(() => parseTenantJson('{')).toThrow(/not valid JSON/);
   });
 
-  it('ignores prototype keys', () => {
-    const tenant = parseTenantJson('{"__proto__": {"polluted": true}, "clients": []}');
-    expect(tenant.clients).toEqual([]);
+  it('refuses unknown keys, prototype keys included, without polluting anything', () => {
+    expect(() => parseTenantJson('{"__proto__": {"polluted": true}, "clients": []}')).toThrow(TenantFileError);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(problemsOf({ clients: [{ client_id: 'a', grant_type: [] }] }).join('\n')).toMatch(/clients\.0\.grant_type/);
+    expect(problemsOf({ client: [] }).join('\n')).toMatch(/client/);
   });
 });
