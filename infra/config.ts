@@ -1,0 +1,143 @@
+/**
+ * Deployment settings read from CDK context (`cdk.json` or `-c key=value`). Values given on
+ * the command line arrive as strings, values from cdk.json keep their JSON type: both are
+ * accepted. Anything malformed stops synthesis with a sentence naming the key.
+ */
+
+export type SigningKeySpec = 'RSA_2048' | 'ECC_NIST_P256';
+export type SigningAlg = 'RS256' | 'ES256';
+
+export interface StackConfig {
+  stackName: string;
+  /** Spec of the key the stack creates. */
+  signingKeySpec: SigningKeySpec;
+  /** Algorithm of the ACTIVE key (the stack's key unless `activeKeyId` is set). */
+  signingAlg: SigningAlg;
+  /** An existing key (id or ARN) to sign with instead of the stack's key. */
+  activeKeyId?: string;
+  /** Keys (id or ARN) still published in the JWKS but no longer signing. */
+  retiredKeyIds: string[];
+  customDomain?: { domainName: string; certificateArn: string };
+  throttle: { rateLimit: number; burstLimit: number };
+  configCacheTtlSeconds: number;
+  providerTimeoutMs: number;
+  accessTokenTtlSeconds: number;
+  /** Declares the AWS_ENDPOINT_URL_* variables (empty) so `sam local --env-vars` can set them. */
+  samLocal: boolean;
+}
+
+export interface ContextReader {
+  tryGetContext(key: string): unknown;
+}
+
+export const CONTEXT_DEFAULTS = {
+  stackName: 'SocialTokenExchange',
+  signingKeySpec: 'RSA_2048',
+  throttleRateLimit: 50,
+  throttleBurstLimit: 100,
+  configCacheTtlSeconds: 30,
+  providerTimeoutMs: 5000,
+  accessTokenTtlSeconds: 86400,
+} as const;
+
+const ALG_OF_SPEC: Record<SigningKeySpec, SigningAlg> = { RSA_2048: 'RS256', ECC_NIST_P256: 'ES256' };
+
+const KEY_ID = /^(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+const KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/(mrk-[0-9a-f]{32}|[0-9a-f-]{36})$/;
+const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
+const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+const CERT_ARN = /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]+$/;
+
+const fail = (key: string, expected: string, value: unknown): never => {
+  throw new Error(`context "${key}": expected ${expected}, got ${JSON.stringify(value)}`);
+};
+
+const text = (ctx: ContextReader, key: string): string | undefined => {
+  const value = ctx.tryGetContext(key);
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') return fail(key, 'a string', value);
+  const trimmed = value.trim();
+  return trimmed === '' ? undefined : trimmed;
+};
+
+const positiveInt = (ctx: ContextReader, key: string, fallback: number, max = Number.MAX_SAFE_INTEGER): number => {
+  const value = ctx.tryGetContext(key);
+  if (value === undefined || value === null || value === '') return fallback;
+  const parsed = typeof value === 'string' ? Number(value) : value;
+  if (typeof parsed !== 'number' || !Number.isSafeInteger(parsed) || parsed <= 0 || parsed > max) {
+    return fail(key, max === Number.MAX_SAFE_INTEGER ? 'a positive integer' : `a positive integer up to ${max}`, value);
+  }
+  return parsed;
+};
+
+/**
+ * HTTP APIs wait 30 s for an integration at most; the token function must fit a provider
+ * call, one retry of it and the DynamoDB/KMS work in that budget.
+ */
+export const MAX_PROVIDER_TIMEOUT_MS = 12_000;
+
+const flag = (ctx: ContextReader, key: string): boolean => {
+  const value = ctx.tryGetContext(key);
+  if (value === undefined || value === null || value === false || value === 'false' || value === '') return false;
+  if (value === true || value === 'true') return true;
+  return fail(key, 'true or false', value);
+};
+
+const oneOf = <T extends string>(ctx: ContextReader, key: string, allowed: readonly T[], fallback: T): T => {
+  const value = text(ctx, key) ?? fallback;
+  if (!(allowed as readonly string[]).includes(value)) return fail(key, `one of ${allowed.join(', ')}`, value);
+  return value as T;
+};
+
+/** KMS key ids or key ARNs only: IAM cannot scope kms:Sign to an alias ARN. */
+const keyId = (key: string, value: string): string =>
+  KEY_ID.test(value) || KEY_ARN.test(value) ? value : fail(key, 'a KMS key id or key ARN (not an alias)', value);
+
+const keyIdList = (ctx: ContextReader, key: string): string[] => {
+  const value = ctx.tryGetContext(key);
+  if (value === undefined || value === null) return [];
+  const items = Array.isArray(value) ? value : typeof value === 'string' ? value.split(',') : fail(key, 'a comma-separated list', value);
+  const ids = items.map((item) => (typeof item === 'string' ? item.trim() : fail(key, 'strings', item))).filter((id) => id !== '');
+  return [...new Set(ids.map((id) => keyId(key, id)))];
+};
+
+export const readStackConfig = (ctx: ContextReader): StackConfig => {
+  const stackName = text(ctx, 'stackName') ?? CONTEXT_DEFAULTS.stackName;
+  if (!STACK_NAME.test(stackName)) fail('stackName', 'a CloudFormation stack name', stackName);
+
+  const signingKeySpec = oneOf<SigningKeySpec>(ctx, 'signingKeySpec', ['RSA_2048', 'ECC_NIST_P256'], CONTEXT_DEFAULTS.signingKeySpec);
+  const signingAlg = oneOf<SigningAlg>(ctx, 'signingAlg', ['RS256', 'ES256'], ALG_OF_SPEC[signingKeySpec]);
+
+  const active = text(ctx, 'activeKeyId');
+  const activeKeyId = active === undefined ? undefined : keyId('activeKeyId', active);
+  const retiredKeyIds = keyIdList(ctx, 'retiredKeyIds');
+  if (activeKeyId !== undefined && retiredKeyIds.includes(activeKeyId)) {
+    fail('retiredKeyIds', 'keys other than the active one', activeKeyId);
+  }
+
+  const domainName = text(ctx, 'domainName')?.toLowerCase();
+  const certificateArn = text(ctx, 'certificateArn');
+  if ((domainName === undefined) !== (certificateArn === undefined)) {
+    throw new Error('context "domainName" and "certificateArn" go together: set both or neither');
+  }
+  if (domainName !== undefined && !DOMAIN.test(domainName)) fail('domainName', 'a DNS name', domainName);
+  if (certificateArn !== undefined && !CERT_ARN.test(certificateArn)) fail('certificateArn', 'an ACM certificate ARN', certificateArn);
+
+  const config: StackConfig = {
+    stackName,
+    signingKeySpec,
+    signingAlg,
+    retiredKeyIds,
+    throttle: {
+      rateLimit: positiveInt(ctx, 'throttleRateLimit', CONTEXT_DEFAULTS.throttleRateLimit),
+      burstLimit: positiveInt(ctx, 'throttleBurstLimit', CONTEXT_DEFAULTS.throttleBurstLimit),
+    },
+    configCacheTtlSeconds: positiveInt(ctx, 'configCacheTtlSeconds', CONTEXT_DEFAULTS.configCacheTtlSeconds),
+    providerTimeoutMs: positiveInt(ctx, 'providerTimeoutMs', CONTEXT_DEFAULTS.providerTimeoutMs, MAX_PROVIDER_TIMEOUT_MS),
+    accessTokenTtlSeconds: positiveInt(ctx, 'accessTokenTtlSeconds', CONTEXT_DEFAULTS.accessTokenTtlSeconds),
+    samLocal: flag(ctx, 'samLocal'),
+  };
+  if (activeKeyId !== undefined) config.activeKeyId = activeKeyId;
+  if (domainName !== undefined && certificateArn !== undefined) config.customDomain = { domainName, certificateArn };
+  return config;
+};
