@@ -1,4 +1,4 @@
-import { CreateKeyCommand, DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { loadConfig, type SigningAlg } from '../../functions/config.js';
@@ -36,6 +36,9 @@ export interface LocalStackOptions {
   /** Reuse running services instead of starting them (tests). */
   dynamoEndpoint?: string;
   kmsEndpoint?: string;
+  /** Ports for DynamoDB Local and the KMS endpoint when this stack starts them; default free. */
+  dynamoPort?: number;
+  kmsPort?: number;
   /** Keep DynamoDB data and KMS keys in this folder across restarts. */
   persistDir?: string;
   tableName?: string;
@@ -105,10 +108,16 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     const [dynamo, kms, facebook, google, twitter, weibo] = await Promise.all([
       options.dynamoEndpoint
         ? undefined
-        : startDynamoDbLocal(options.persistDir ? { persistDir: `${options.persistDir}/dynamodb` } : {}),
+        : startDynamoDbLocal({
+            ...(options.dynamoPort ? { port: options.dynamoPort } : {}),
+            ...(options.persistDir ? { persistDir: `${options.persistDir}/dynamodb` } : {}),
+          }),
       options.kmsEndpoint
         ? undefined
-        : startKmsEndpoint(options.persistDir ? { stateFile: `${options.persistDir}/kms-keys.json` } : {}),
+        : startKmsEndpoint({
+            ...(options.kmsPort ? { port: options.kmsPort } : {}),
+            ...(options.persistDir ? { stateFile: `${options.persistDir}/kms-keys.json` } : {}),
+          }),
       startFacebookEmulator(ports ? { port: ports.facebook } : {}),
       startGoogleEmulator(ports ? { port: ports.google } : {}),
       startTwitterEmulator(ports ? { port: ports.twitter } : {}),
@@ -124,7 +133,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
 
     const ddb = new DynamoDBClient({ endpoint: dynamoEndpoint, region: LOCAL_REGION });
     await ensureTable(ddb, tableName);
-    const signingKeyId = options.signingKeyId ?? (await ensureSigningKey(kmsEndpoint, signingAlg, options.persistDir));
+    const signingKeyId = options.signingKeyId ?? (await ensureSigningKey(kmsEndpoint, signingAlg, !options.kmsEndpoint));
     const endpoints = { facebook: facebook.endpoints, google: google.endpoints, twitter: twitter.endpoints, weibo: weibo.endpoints };
     const tenant =
       typeof options.tenant === 'function' ? options.tenant(endpoints) : (options.tenant ?? buildLocalTenant(endpoints));
@@ -228,11 +237,21 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
 
 const KEY_SPECS = { RS256: 'RSA_2048', ES256: 'ECC_NIST_P256' } as const;
 
-/** Creates the signing key, or reuses the persisted one of a previous run. */
-const ensureSigningKey = async (kmsEndpoint: string, alg: SigningAlg, persistDir: string | undefined): Promise<string> => {
+/** The alias `npm start` gives its key, so `sam local`'s env-vars file can name it. */
+export const localKeyAlias = (alg: SigningAlg) => `alias/social-token-exchange-${alg.toLowerCase()}`;
+
+/**
+ * Creates the signing key, or reuses the one of a previous run with persisted keys.
+ * With a shared KMS endpoint (tests) every stack gets its own key and no alias.
+ */
+const ensureSigningKey = async (
+  kmsEndpoint: string,
+  alg: SigningAlg,
+  ownEndpoint: boolean,
+): Promise<string> => {
   const kms = new KMSClient({ endpoint: kmsEndpoint, region: LOCAL_REGION });
-  const alias = `alias/social-token-exchange-${alg.toLowerCase()}`;
-  if (persistDir) {
+  const alias = localKeyAlias(alg);
+  if (ownEndpoint) {
     try {
       const { KeyMetadata } = await kms.send(new DescribeKeyCommand({ KeyId: alias }));
       if (KeyMetadata?.KeyId) return KeyMetadata.KeyId;
@@ -244,9 +263,6 @@ const ensureSigningKey = async (kmsEndpoint: string, alg: SigningAlg, persistDir
     new CreateKeyCommand({ KeySpec: KEY_SPECS[alg], KeyUsage: 'SIGN_VERIFY', Description: 'local id_token signing key' }),
   );
   const keyId = KeyMetadata!.KeyId!;
-  if (persistDir) {
-    const { CreateAliasCommand } = await import('@aws-sdk/client-kms');
-    await kms.send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: keyId })).catch(() => undefined);
-  }
+  if (ownEndpoint) await kms.send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: keyId }));
   return keyId;
 };

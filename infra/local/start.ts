@@ -15,8 +15,9 @@ import { removeLocalState, writeLocalState } from './state-file.js';
  *   PERSIST=1 | PERSIST=dir  keep data and keys (default folder .local-data/, git-ignored)
  *   PAYLOAD_VERSION=1.0      emulate a REST API (payload 1.0) instead of an HTTP API (2.0)
  *   SIGNING_ALG=ES256        sign with an ECC_NIST_P256 key instead of RSA_2048
- *   EMULATOR_PORTS=free      free ports for the provider emulators; the default tenant then
- *                            follows them (a TENANT_FILE keeps its own endpoints)
+ *   DYNAMODB_PORT (8000), KMS_PORT (8001)  where DynamoDB Local and the KMS endpoint listen
+ *   EMULATOR_PORTS=free      free ports for the emulators, DynamoDB Local and KMS; the default
+ *                            tenant then follows them (a TENANT_FILE keeps its own endpoints)
  */
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const DEFAULT_TENANT = resolve(root, 'infra/local/tenant.local.json');
@@ -41,6 +42,11 @@ const readTenant = (file: string) => {
   }
 };
 
+const portFromEnv = (name: string, fallback: number): number => {
+  const port = Number(process.env[name] ?? fallback);
+  return Number.isInteger(port) && port > 0 && port < 65536 ? port : fail(`${name} must be a port number`);
+};
+
 const main = async () => {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const port = Number(process.env.PORT ?? 3000);
@@ -63,13 +69,16 @@ const main = async () => {
       ...(tenant ? { tenant } : {}),
       entryPoints: 'lambda',
       emulatorPorts: freeEmulatorPorts ? 'free' : DEFAULT_EMULATOR_PORTS,
+      ...(freeEmulatorPorts ? {} : { dynamoPort: portFromEnv('DYNAMODB_PORT', 8000), kmsPort: portFromEnv('KMS_PORT', 8001) }),
       ...(persistDir ? { persistDir } : {}),
     });
   } catch (error) {
     if (error instanceof JavaRequirementError) return fail(error.message);
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') {
-      return fail(`a port is already in use (the API wants ${port}, the emulators ${Object.values(DEFAULT_EMULATOR_PORTS).join(', ')}): stop the other process or set PORT`);
+      return fail(
+        `a port is already in use (the API wants ${port}, DynamoDB Local ${process.env.DYNAMODB_PORT ?? 8000}, KMS ${process.env.KMS_PORT ?? 8001}, the emulators ${Object.values(DEFAULT_EMULATOR_PORTS).join(', ')}): stop the other process, or set PORT, DYNAMODB_PORT, KMS_PORT`,
+      );
     }
     return fail(`could not start the local stack: ${(error as Error).message}`);
   }
