@@ -38,8 +38,15 @@ const ClientSchema = v.strictObject({
     ),
     36_000,
   ),
-  /** Issue 9: automatic linking by a provider-verified email, off unless enabled per client. */
-  link_by_verified_email: v.optional(v.boolean('link_by_verified_email must be true or false'), false),
+  /**
+   * Automatic linking by email is deliberately not offered (account takeover through an
+   * unverified or recycled address; docs/linking.md): the key exists so that asking for it
+   * fails loudly instead of being ignored.
+   */
+  link_by_verified_email: v.optional(
+    v.literal(false, 'link_by_verified_email: automatic linking by email is not supported; link accounts with `npm run users -- link`'),
+    false,
+  ),
 });
 
 const ConnectionOptionsSchema = v.strictObject({

@@ -2,6 +2,7 @@ import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { auth0UserId, itemKeys } from './keys.js';
 import { isConditionalCheckFailure, storeFailure } from './dynamo.js';
+import { retryOnTransactionConflict } from './conflict-retry.js';
 import { errors } from '../core/errors.js';
 import type { LoginInput, LoginRecord, UserProfile, UserStore } from '../core/ports.js';
 
@@ -17,6 +18,10 @@ import type { LoginInput, LoginRecord, UserProfile, UserStore } from '../core/po
  *   to a primary user, its own user item is a tombstone pointing at the primary, the write
  *   fails without effect and the login is recorded on the primary instead.
  * The common case (not linked) thus costs one parallel round trip.
+ *
+ * The admin's link, unlink and delete transactions (user-links.ts, user-admin.ts) touch the
+ * same items; a login write that meets one is rejected unapplied and retried, and each
+ * single-item write then lands wholly before or after the transaction.
  */
 export const createUserStore = (options: { client: DynamoDBDocumentClient; tableName: string }): UserStore => {
   const { client, tableName } = options;
@@ -25,29 +30,31 @@ export const createUserStore = (options: { client: DynamoDBDocumentClient; table
     const { profile } = input;
     const now = input.now.toISOString();
     try {
-      await client.send(
-        new UpdateCommand({
-          TableName: tableName,
-          Key: itemKeys.identity(profile.provider, profile.provider_user_id),
-          UpdateExpression:
-            'SET #type = :type, user_id = if_not_exists(user_id, :own), provider = :provider, ' +
-            'provider_user_id = :pid, #connection = :connection, profile_data = :claims, ' +
-            'created_at = if_not_exists(created_at, :now), updated_at = :now, last_login = :now, ' +
-            'last_login_id = :login ADD logins_count :one',
-          ConditionExpression: 'attribute_not_exists(last_login_id) OR last_login_id <> :login',
-          ExpressionAttributeNames: { '#type': 'type', '#connection': 'connection' },
-          ExpressionAttributeValues: {
-            ':type': 'identity',
-            ':own': ownUserId,
-            ':provider': profile.provider,
-            ':pid': profile.provider_user_id,
-            ':connection': input.connection,
-            ':claims': profile.claims,
-            ':now': now,
-            ':login': input.loginId,
-            ':one': 1,
-          },
-        }),
+      await retryOnTransactionConflict(() =>
+        client.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: itemKeys.identity(profile.provider, profile.provider_user_id),
+            UpdateExpression:
+              'SET #type = :type, user_id = if_not_exists(user_id, :own), provider = :provider, ' +
+              'provider_user_id = :pid, #connection = :connection, profile_data = :claims, ' +
+              'created_at = if_not_exists(created_at, :now), updated_at = :now, last_login = :now, ' +
+              'last_login_id = :login ADD logins_count :one',
+            ConditionExpression: 'attribute_not_exists(last_login_id) OR last_login_id <> :login',
+            ExpressionAttributeNames: { '#type': 'type', '#connection': 'connection' },
+            ExpressionAttributeValues: {
+              ':type': 'identity',
+              ':own': ownUserId,
+              ':provider': profile.provider,
+              ':pid': profile.provider_user_id,
+              ':connection': input.connection,
+              ':claims': profile.claims,
+              ':now': now,
+              ':login': input.loginId,
+              ':one': 1,
+            },
+          }),
+        ),
       );
     } catch (error) {
       if (isConditionalCheckFailure(error)) return; // this very login was already applied
@@ -63,31 +70,33 @@ export const createUserStore = (options: { client: DynamoDBDocumentClient; table
     const { profile } = input;
     const now = input.now.toISOString();
     try {
-      const result = await client.send(
-        new UpdateCommand({
-          TableName: tableName,
-          Key: itemKeys.user(ownUserId),
-          UpdateExpression:
-            'SET #type = :type, user_id = :own, profile = :claims, identities = if_not_exists(identities, :identities), ' +
-            'created_at = if_not_exists(created_at, :now), updated_at = :now, last_login = :now, ' +
-            'last_login_id = :login ADD logins_count :one',
-          ConditionExpression:
-            'attribute_not_exists(linked_to) AND (attribute_not_exists(last_login_id) OR last_login_id <> :login)',
-          ExpressionAttributeNames: { '#type': 'type' },
-          ExpressionAttributeValues: {
-            ':type': 'user',
-            ':own': ownUserId,
-            ':claims': profile.claims,
-            ':identities': [
-              { provider: profile.provider, user_id: profile.provider_user_id, connection: input.connection },
-            ],
-            ':now': now,
-            ':login': input.loginId,
-            ':one': 1,
-          },
-          ReturnValues: 'ALL_NEW',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
+      const result = await retryOnTransactionConflict(() =>
+        client.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: itemKeys.user(ownUserId),
+            UpdateExpression:
+              'SET #type = :type, user_id = :own, profile = :claims, identities = if_not_exists(identities, :identities), ' +
+              'created_at = if_not_exists(created_at, :now), updated_at = :now, last_login = :now, ' +
+              'last_login_id = :login ADD logins_count :one',
+            ConditionExpression:
+              'attribute_not_exists(linked_to) AND (attribute_not_exists(last_login_id) OR last_login_id <> :login)',
+            ExpressionAttributeNames: { '#type': 'type' },
+            ExpressionAttributeValues: {
+              ':type': 'user',
+              ':own': ownUserId,
+              ':claims': profile.claims,
+              ':identities': [
+                { provider: profile.provider, user_id: profile.provider_user_id, connection: input.connection },
+              ],
+              ':now': now,
+              ':login': input.loginId,
+              ':one': 1,
+            },
+            ReturnValues: 'ALL_NEW',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        ),
       );
       return { item: result.Attributes ?? {} };
     } catch (error) {
@@ -103,19 +112,21 @@ export const createUserStore = (options: { client: DynamoDBDocumentClient; table
   const recordLoginOnPrimary = async (input: LoginInput, primaryId: string): Promise<Record<string, unknown>> => {
     const now = input.now.toISOString();
     try {
-      const result = await client.send(
-        new UpdateCommand({
-          TableName: tableName,
-          Key: itemKeys.user(primaryId),
-          // Auth0 keeps the primary's profile when a secondary identity logs in.
-          UpdateExpression: 'SET last_login = :now, last_login_id = :login ADD logins_count :one',
-          ConditionExpression:
-            'attribute_exists(pk) AND attribute_not_exists(linked_to) AND ' +
-            '(attribute_not_exists(last_login_id) OR last_login_id <> :login)',
-          ExpressionAttributeValues: { ':now': now, ':login': input.loginId, ':one': 1 },
-          ReturnValues: 'ALL_NEW',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
+      const result = await retryOnTransactionConflict(() =>
+        client.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: itemKeys.user(primaryId),
+            // Auth0 keeps the primary's profile when a secondary identity logs in.
+            UpdateExpression: 'SET last_login = :now, last_login_id = :login ADD logins_count :one',
+            ConditionExpression:
+              'attribute_exists(pk) AND attribute_not_exists(linked_to) AND ' +
+              '(attribute_not_exists(last_login_id) OR last_login_id <> :login)',
+            ExpressionAttributeValues: { ':now': now, ':login': input.loginId, ':one': 1 },
+            ReturnValues: 'ALL_NEW',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        ),
       );
       return result.Attributes ?? {};
     } catch (error) {

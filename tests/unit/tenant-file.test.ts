@@ -51,6 +51,7 @@ describe('tenant file', () => {
     [{ clients: [{ client_id: 'a', id_token_lifetime: '3600' }] }, 'clients.0.id_token_lifetime: id_token_lifetime must be a number'],
     [{ clients: [{ client_id: 'bad id!' }] }, 'clients.0.client_id: client_id may only contain'],
     [{ clients: {} }, 'clients: clients must be an array'],
+    [{ clients: [{ client_id: 'a', link_by_verified_email: true }] }, 'automatic linking by email is not supported'],
     [[], 'the tenant file must be a JSON object'],
   ])('refuses %j naming the field', (input, expected) => {
     expect(problemsOf(input).join('\n')).toContain(expected);

@@ -1,0 +1,287 @@
+import { ScanCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { itemKeys } from './keys.js';
+import { linkUser, unlinkIdentity } from './user-links.js';
+import { deleteAccessTokensOf, type TokenSweep } from './token-sweep.js';
+import {
+  entryUserId,
+  failedCondition,
+  parseUserId,
+  readIdentities,
+  readUser,
+  UserAdminError,
+  type IdentityEntry,
+  type StoreContext,
+  type UserItem,
+} from './user-records.js';
+import { isTransactionConflict } from './conflict-retry.js';
+import type { UserProfile } from '../core/ports.js';
+
+/**
+ * User administration for operators (the `npm run users` CLI): read, list, link, unlink,
+ * delete. Not used by the Lambda functions.
+ */
+export interface IdentityDetails {
+  provider: string;
+  /** The provider's user id. */
+  user_id: string;
+  connection: string;
+  /** False for the user's own identity, true for one linked to it. */
+  linked: boolean;
+  created_at?: string;
+  last_login?: string;
+  logins_count?: number;
+  /** The provider profile of the identity's last login (Auth0's `profileData`); linked identities only. */
+  profile_data?: UserProfile;
+}
+
+export interface UserDetails {
+  user_id: string;
+  profile: UserProfile;
+  identities: IdentityDetails[];
+  created_at?: string;
+  updated_at?: string;
+  last_login?: string;
+  logins_count?: number;
+}
+
+export interface UserSummary {
+  user_id: string;
+  name?: string;
+  email?: string;
+  connections: string[];
+  identities: number;
+  logins_count?: number;
+  last_login?: string;
+  created_at?: string;
+}
+
+export interface UserPage {
+  users: UserSummary[];
+  /** Pass back as `cursor` for the next page; absent on the last page. */
+  cursor?: string;
+}
+
+export interface DeleteReport {
+  user_id: string;
+  /** Auth0 ids of the identities deleted, the user's own first. */
+  identities: string[];
+  access_tokens: number;
+  /** Items the token sweep read (the Scan's cost). */
+  scanned_items: number;
+}
+
+export interface UserAdmin {
+  getUser(userId: string): Promise<UserDetails>;
+  listUsers(options?: { connection?: string; limit?: number; cursor?: string }): Promise<UserPage>;
+  link(primaryId: string, secondaryId: string): Promise<UserDetails>;
+  unlink(primaryId: string, identityId: string): Promise<{ primary: UserDetails; unlinked: UserDetails }>;
+  deleteUser(userId: string): Promise<DeleteReport>;
+}
+
+export const MAX_LIST_LIMIT = 1000;
+
+export const createUserAdmin = (options: {
+  client: DynamoDBDocumentClient;
+  tableName: string;
+  /** Items per Scan request (default: DynamoDB's 1 MB pages); tests use small pages. */
+  scanPageSize?: number;
+  now?: () => Date;
+}): UserAdmin => {
+  const store: StoreContext = { client: options.client, tableName: options.tableName };
+  const now = options.now ?? (() => new Date());
+  const scanPage = options.scanPageSize ? { Limit: options.scanPageSize } : {};
+
+  const getUser = async (userId: string): Promise<UserDetails> => {
+    parseUserId(userId);
+    const user = await readUser(store, userId);
+    if (!user) throw new UserAdminError('not_found', `user ${userId} not found`);
+    if (user.linked_to !== undefined) {
+      throw new UserAdminError('not_a_user', `${userId} is not a user: it is an identity linked to ${user.linked_to}`);
+    }
+    const entries = user.identities ?? [];
+    const identities = await readIdentities(store, entries);
+    return {
+      user_id: userId,
+      profile: profileOf(user),
+      identities: entries.map((entry) => {
+        const id = entryUserId(entry);
+        const item = identities.get(id);
+        const linked = id !== userId;
+        return dropUndefined({
+          provider: entry.provider,
+          user_id: entry.user_id,
+          connection: entry.connection,
+          linked,
+          created_at: item?.created_at as string | undefined,
+          last_login: item?.last_login as string | undefined,
+          logins_count: item?.logins_count as number | undefined,
+          profile_data: linked ? (item?.profile_data as UserProfile | undefined) : undefined,
+        });
+      }),
+      ...timestampsOf(user),
+    };
+  };
+
+  return {
+    getUser,
+
+    async listUsers({ connection, limit = 50, cursor } = {}) {
+      if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) {
+        throw new UserAdminError('invalid_argument', `limit must be a whole number from 1 to ${MAX_LIST_LIMIT}`);
+      }
+      const users: UserSummary[] = [];
+      let start = cursor === undefined ? undefined : decodeCursor(cursor);
+      for (;;) {
+        const page = await options.client.send(
+          new ScanCommand({
+            TableName: options.tableName,
+            FilterExpression: 'begins_with(pk, :user) AND sk = :profile AND attribute_not_exists(linked_to)',
+            ExpressionAttributeValues: { ':user': 'USER#', ':profile': 'PROFILE' },
+            ...scanPage,
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        );
+        const items = (page.Items ?? []) as UserItem[];
+        for (const [index, item] of items.entries()) {
+          // A map inside a list cannot be matched by a filter expression, hence here.
+          if (connection !== undefined && !(item.identities ?? []).some((entry) => entry.connection === connection)) continue;
+          users.push(summaryOf(item));
+          if (users.length === limit) {
+            const more = index < items.length - 1 || page.LastEvaluatedKey !== undefined;
+            // A Scan resumes after any item's key, so the page can end mid-response.
+            return more ? { users, cursor: encodeCursor({ pk: item.pk, sk: item.sk }) } : { users };
+          }
+        }
+        if (!page.LastEvaluatedKey) return { users };
+        start = page.LastEvaluatedKey;
+      }
+    },
+
+    async link(primaryId, secondaryId) {
+      await linkUser(store, primaryId, secondaryId, now());
+      return getUser(primaryId);
+    },
+
+    async unlink(primaryId, identityId) {
+      await unlinkIdentity(store, primaryId, identityId, now());
+      const [primary, unlinked] = await Promise.all([getUser(primaryId), getUser(identityId)]);
+      return { primary, unlinked };
+    },
+
+    async deleteUser(userId) {
+      parseUserId(userId);
+      const identities = await deleteUserItems(store, userId);
+      const sweep: TokenSweep = await deleteAccessTokensOf(store, identities, scanPage);
+      return { user_id: userId, identities, access_tokens: sweep.deleted, scanned_items: sweep.scanned };
+    },
+  };
+};
+
+/**
+ * Deletes the user, its identities and their tombstones in one transaction whose
+ * conditions pin what was read: a link or unlink racing it fails the transaction, which is
+ * then planned again. Returns the Auth0 ids of the identities deleted.
+ */
+const deleteUserItems = async (store: StoreContext, userId: string): Promise<string[]> => {
+  for (let attempt = 0; attempt < 4; attempt += 1) {
+    if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt * (0.5 + Math.random())));
+    const user = await readUser(store, userId);
+    if (!user) throw new UserAdminError('not_found', `user ${userId} not found`);
+    if (user.linked_to !== undefined) {
+      throw new UserAdminError(
+        'not_a_user',
+        `${userId} is not a user: it is an identity linked to ${user.linked_to} (unlink it, or delete ${user.linked_to})`,
+      );
+    }
+    const entries: IdentityEntry[] = user.identities ?? [];
+    const ids = entries.map(entryUserId);
+    // The own identity is deleted even when a damaged item does not list it.
+    if (!ids.includes(userId)) ids.unshift(userId);
+    const linked = ids.filter((id) => id !== userId);
+    try {
+      await store.client.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Delete: {
+                TableName: store.tableName,
+                Key: itemKeys.user(userId),
+                ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(linked_to) AND size(identities) = :count',
+                ExpressionAttributeValues: { ':count': entries.length },
+              },
+            },
+            ...ids.map((id) => {
+              const ref = parseUserId(id);
+              return {
+                Delete: {
+                  TableName: store.tableName,
+                  Key: itemKeys.identity(ref.provider, ref.providerUserId),
+                  ConditionExpression: 'attribute_not_exists(pk) OR user_id = :user',
+                  ExpressionAttributeValues: { ':user': userId },
+                },
+              };
+            }),
+            ...linked.map((id) => ({
+              Delete: {
+                TableName: store.tableName,
+                Key: itemKeys.user(id),
+                ConditionExpression: 'attribute_not_exists(pk) OR linked_to = :user',
+                ExpressionAttributeValues: { ':user': userId },
+              },
+            })),
+          ],
+        }),
+      );
+      return ids;
+    } catch (error) {
+      if (!failedCondition(error) && !isTransactionConflict(error)) throw error;
+    }
+  }
+  throw new UserAdminError('conflict', `delete ${userId}: the account kept changing while it ran; try again`);
+};
+
+const profileOf = (item: UserItem): UserProfile => (item.profile as UserProfile | undefined) ?? {};
+
+const timestampsOf = (item: UserItem) =>
+  dropUndefined({
+    created_at: item.created_at as string | undefined,
+    updated_at: item.updated_at as string | undefined,
+    last_login: item.last_login as string | undefined,
+    logins_count: item.logins_count as number | undefined,
+  });
+
+const summaryOf = (item: UserItem): UserSummary => {
+  const profile = profileOf(item);
+  const entries = item.identities ?? [];
+  return dropUndefined({
+    user_id: item.user_id as string,
+    name: profile.name,
+    email: profile.email,
+    connections: [...new Set(entries.map((entry) => entry.connection))],
+    identities: entries.length,
+    logins_count: item.logins_count as number | undefined,
+    last_login: item.last_login as string | undefined,
+    created_at: item.created_at as string | undefined,
+  });
+};
+
+const dropUndefined = <T extends object>(value: T): T =>
+  Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as T;
+
+// The cursor is the key to resume after, base64url JSON: opaque to users, checked on the way in.
+const encodeCursor = (key: { pk: unknown; sk: unknown }): string => Buffer.from(JSON.stringify(key)).toString('base64url');
+
+const decodeCursor = (cursor: string): Record<string, string> => {
+  let key: unknown;
+  try {
+    key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    key = undefined;
+  }
+  const { pk, sk, ...rest } = (key ?? {}) as Record<string, unknown>;
+  if (typeof pk !== 'string' || typeof sk !== 'string' || Object.keys(rest).length > 0) {
+    throw new UserAdminError('invalid_argument', 'invalid cursor: pass back the value a previous page returned');
+  }
+  return { pk, sk };
+};

@@ -1,0 +1,173 @@
+import { parseArgs } from 'node:util';
+import { createDocumentClient } from '../../functions/store/dynamo.js';
+import { createUserAdmin, MAX_LIST_LIMIT, type UserAdmin } from '../../functions/store/user-admin.js';
+import { parseUserId, UserAdminError } from '../../functions/store/user-records.js';
+import { CliUsageError, resolveTableTarget } from './cli-target.js';
+import { formatDeletion, formatPage, formatUser } from './users-format.js';
+
+/**
+ * `npm run users -- <command> ... [--json] [--table NAME] [--endpoint URL] [--region REGION]`
+ * Without --table it works on the local stack `npm start` is running.
+ * Exit codes: 0 done, 1 refused or failed, 2 bad command line.
+ */
+const USAGE = `usage:
+  npm run users -- get <user_id>
+  npm run users -- list [--connection NAME] [--limit N] [--cursor CURSOR]
+  npm run users -- link <primary_user_id> <secondary_user_id>
+  npm run users -- unlink <primary_user_id> <provider|provider_user_id>
+  npm run users -- delete <user_id>
+options: --json (JSON lines)  --table NAME [--endpoint URL] [--region REGION] (default: the running npm start stack)`;
+
+type Line = (line: string) => void;
+
+const ARITY: Record<string, number> = { get: 1, list: 0, link: 2, unlink: 2, delete: 1 };
+const LIST_ONLY = ['connection', 'limit', 'cursor'] as const;
+
+export const runUsersCli = async (argv: string[], out: Line, err: Line = out): Promise<number> => {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        table: { type: 'string' },
+        endpoint: { type: 'string' },
+        region: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        connection: { type: 'string' },
+        limit: { type: 'string' },
+        cursor: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (error) {
+    err(`error: ${(error as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  const { values } = parsed;
+  if (values.help) {
+    out(USAGE);
+    return 0;
+  }
+  const [command, ...args] = parsed.positionals;
+  const arity = command === undefined ? undefined : ARITY[command];
+  if (arity === undefined) {
+    err(`error: ${command === undefined ? 'missing command' : `unknown command ${JSON.stringify(command)}`}\n${USAGE}`);
+    return 2;
+  }
+  if (args.length !== arity) {
+    err(`error: ${command} takes ${arity === 0 ? 'no arguments' : `${arity} argument${arity > 1 ? 's' : ''}`}, got ${args.length}\n${USAGE}`);
+    return 2;
+  }
+  const misplaced = command === 'list' ? undefined : LIST_ONLY.find((flag) => values[flag] !== undefined);
+  if (misplaced) {
+    err(`error: --${misplaced} is an option of list only`);
+    return 2;
+  }
+
+  try {
+    // Check the command line before touching any table.
+    for (const id of args) parseUserId(id);
+    const limit = values.limit === undefined ? undefined : parseLimit(values.limit);
+    const target = resolveTableTarget(values);
+    const admin = createUserAdmin({
+      client: createDocumentClient({
+        ...(target.endpoint ? { endpoint: target.endpoint } : {}),
+        ...(target.region ? { region: target.region } : {}),
+      }),
+      tableName: target.tableName,
+    });
+    await runCommand(admin, command!, args, { ...values, limit }, out);
+    return 0;
+  } catch (error) {
+    return reportFailure(error, err);
+  }
+};
+
+const runCommand = async (
+  admin: UserAdmin,
+  command: string,
+  args: string[],
+  options: { json: boolean; connection?: string; limit?: number; cursor?: string },
+  out: Line,
+): Promise<void> => {
+  const print = (lines: string[], json: unknown[]) => {
+    for (const line of options.json ? json.map((value) => JSON.stringify(value)) : lines) out(line);
+  };
+  const [first, second] = args as [string, string];
+  switch (command) {
+    case 'get': {
+      const user = await admin.getUser(first);
+      print(formatUser(user), [user]);
+      return;
+    }
+    case 'list': {
+      const page = await admin.listUsers({
+        ...(options.connection !== undefined ? { connection: options.connection } : {}),
+        ...(options.limit !== undefined ? { limit: options.limit } : {}),
+        ...(options.cursor !== undefined ? { cursor: options.cursor } : {}),
+      });
+      // JSON lines: one user per line, then the cursor line when another page exists.
+      print(formatPage(page), [...page.users, ...(page.cursor ? [{ next_cursor: page.cursor }] : [])]);
+      return;
+    }
+    case 'link': {
+      const primary = await admin.link(first, second);
+      print([`linked ${second} to ${first}; ${second}'s logins now yield ${first}`, '', ...formatUser(primary)], [primary]);
+      return;
+    }
+    case 'unlink': {
+      const result = await admin.unlink(first, second);
+      print([`unlinked ${second} from ${first}; it is a user of its own again`, '', ...formatUser(result.unlinked)], [result]);
+      return;
+    }
+    case 'delete': {
+      const report = await admin.deleteUser(first);
+      print(formatDeletion(report), [report]);
+      return;
+    }
+  }
+};
+
+const parseLimit = (text: string): number => {
+  const limit = Number(text);
+  if (!/^\d+$/.test(text) || limit < 1 || limit > MAX_LIST_LIMIT) {
+    throw new UserAdminError('invalid_argument', `--limit must be a whole number from 1 to ${MAX_LIST_LIMIT}`);
+  }
+  return limit;
+};
+
+/** One line, never a stack trace; 2 for a command-line mistake, 1 for anything else. */
+const reportFailure = (error: unknown, err: Line): number => {
+  if (error instanceof CliUsageError) {
+    err(`error: ${error.message}`);
+    return 2;
+  }
+  if (error instanceof UserAdminError) {
+    err(`error: ${error.message}`);
+    return error.code === 'invalid_user_id' || error.code === 'invalid_argument' ? 2 : 1;
+  }
+  const { name = 'Error', message, code } = (error ?? {}) as { name?: string; message?: string; code?: string };
+  if (name === 'ResourceNotFoundException') {
+    err('error: the table does not exist (check --table and --region)');
+    return 1;
+  }
+  // Network failures may carry an empty message (AggregateError of each address tried).
+  const detail = (message || code || 'no details').split('\n')[0];
+  err(`error: ${name === 'Error' ? '' : `${name}: `}${detail}`);
+  return 1;
+};
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  runUsersCli(
+    process.argv.slice(2),
+    (line) => process.stdout.write(`${line}\n`),
+    (line) => process.stderr.write(`${line}\n`),
+  ).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      process.stderr.write(`error: ${(error as Error).message}\n`);
+      process.exit(1);
+    },
+  );
+}
