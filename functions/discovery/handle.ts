@@ -5,8 +5,9 @@ import type { SigningAlg } from '../config.js';
 
 export interface DiscoveryDependencies {
   issuer: string | undefined;
-  signingAlgs: SigningAlg[];
-  jwks(): Promise<{ keys: readonly unknown[] }>;
+  /** The active key's algorithm. */
+  signingAlg: SigningAlg;
+  jwks(): Promise<{ keys: readonly { alg?: string }[] }>;
 }
 
 const SCOPES = ['openid', 'profile', 'email', 'name', 'given_name', 'family_name', 'nickname', 'picture', 'locale'];
@@ -30,13 +31,28 @@ export const discoveryDocument = (issuer: string, signingAlgs: SigningAlg[]) => 
   token_endpoint_auth_methods_supported: ['none'],
 });
 
+/**
+ * Every algorithm a live token may carry: during an RS256 → ES256 migration verifiers must
+ * accept both. Without KMS the document still answers, with the active algorithm only.
+ */
+const publishedAlgs = async (deps: DiscoveryDependencies): Promise<SigningAlg[]> => {
+  try {
+    const { keys } = await deps.jwks();
+    return [deps.signingAlg, ...keys.map((key) => key.alg).filter((alg): alg is SigningAlg => alg === 'RS256' || alg === 'ES256')];
+  } catch {
+    return [deps.signingAlg];
+  }
+};
+
 /** `GET /.well-known/openid-configuration` and `GET /.well-known/jwks.json`. */
 export const handleDiscoveryEvent = async (event: ApiGatewayEvent, deps: DiscoveryDependencies): Promise<HttpResult> => {
   try {
     const http = toHttpRequest(event, 0);
     if (http.path.endsWith('/.well-known/openid-configuration')) {
       const issuer = deps.issuer ?? issuerFromRequest(http);
-      return jsonResponse(200, discoveryDocument(issuer, deps.signingAlgs), { 'Cache-Control': 'public, max-age=3600' });
+      return jsonResponse(200, discoveryDocument(issuer, await publishedAlgs(deps)), {
+        'Cache-Control': 'public, max-age=3600',
+      });
     }
     if (http.path.endsWith('/.well-known/jwks.json')) {
       // Short enough that a newly published key reaches verifiers well before it signs.

@@ -12,7 +12,7 @@ export const handler = async (event: ApiGatewayEvent): Promise<HttpResult> => {
   }
   return handleDiscoveryEvent(event, {
     issuer: runtime.config.issuer,
-    signingAlgs: [runtime.config.signingAlg],
+    signingAlg: runtime.config.signingAlg,
     jwks: () => runtime.keyRing.jwks(),
   });
 };

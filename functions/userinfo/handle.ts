@@ -1,7 +1,7 @@
 import { errors } from '../core/errors.js';
 import { hashAccessToken } from '../core/exchange.js';
 import { claimsForScopes } from '../core/scope.js';
-import { toHttpRequest, type ApiGatewayEvent } from '../http/event.js';
+import { toHttpRequest, type ApiGatewayEvent, type HttpRequest } from '../http/event.js';
 import { errorResponse, jsonResponse, toOAuthError, type HttpResult } from '../http/response.js';
 import type { TokenStore, UserStore } from '../core/ports.js';
 
@@ -16,7 +16,7 @@ const MAX_BODY_BYTES = 4 * 1024;
 export const handleUserinfoEvent = async (event: ApiGatewayEvent, deps: UserinfoDependencies): Promise<HttpResult> => {
   try {
     const http = toHttpRequest(event, MAX_BODY_BYTES);
-    const token = bearerToken(http.headers.authorization);
+    const token = accessTokenOf(http);
     if (!token) throw errors.invalidBearerToken('missing bearer access token');
     const record = await deps.tokens.find(hashAccessToken(token));
     if (!record) throw errors.invalidBearerToken();
@@ -28,9 +28,24 @@ export const handleUserinfoEvent = async (event: ApiGatewayEvent, deps: Userinfo
     const oauth = toOAuthError(error);
     // RFC 6750 section 3: a 401 names the scheme and the error in WWW-Authenticate.
     const challenge =
-      oauth.status === 401 ? { 'WWW-Authenticate': `Bearer error="invalid_token", error_description="${oauth.description}"` } : undefined;
+      oauth.status === 401
+        ? { 'WWW-Authenticate': `Bearer error="invalid_token", error_description="${oauth.description.replace(/["\\]/g, '')}"` }
+        : undefined;
     return errorResponse(oauth, challenge);
   }
+};
+
+/**
+ * RFC 6750: the token in the Authorization header (2.1) or, for POST, in a form body (2.2);
+ * a request that uses both methods is refused (section 2).
+ */
+const accessTokenOf = (http: HttpRequest): string | undefined => {
+  const fromHeader = http.headers.authorization !== undefined ? bearerToken(http.headers.authorization) : undefined;
+  const isForm = http.headers['content-type']?.toLowerCase().startsWith('application/x-www-form-urlencoded');
+  const fromBody = http.method === 'POST' && isForm && http.body ? new URLSearchParams(http.body).get('access_token') ?? undefined : undefined;
+  if (fromHeader && fromBody) throw errors.badRequest('send the access token in one place only', 'multiple_token_methods');
+  if (http.headers.authorization !== undefined && !fromHeader) throw errors.invalidBearerToken('malformed Authorization header');
+  return fromHeader ?? fromBody;
 };
 
 /** RFC 6750 section 2.1: `Authorization: Bearer <token>`, scheme case-insensitive. */

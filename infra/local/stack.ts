@@ -192,7 +192,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
             method: 'GET',
             path,
             handler: (event: ApiGatewayEvent) =>
-              handleDiscoveryEvent(event, { issuer, signingAlgs: [signingAlg], jwks: () => current().keyRing.jwks() }),
+              handleDiscoveryEvent(event, { issuer, signingAlg, jwks: () => current().keyRing.jwks() }),
           })),
           ...['GET', 'POST'].map((method) => ({
             method,
