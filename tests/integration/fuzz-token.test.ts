@@ -1,0 +1,172 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
+import { handleTokenEvent } from '../../functions/token/handle.js';
+import { parseTenant, parseTenantJson, TenantFileError } from '../../functions/core/tenant.js';
+import { FACEBOOK_TEST_TOKENS } from '../../infra/local/emulators/facebook.js';
+import type { LocalStack } from '../../infra/local/stack.js';
+import { startTestStack } from '../support/stack.js';
+
+/**
+ * Property: whatever arrives, the token handler answers a success or a well-formed OAuth
+ * error from the contract's table — never a 500, an exception or a hang. Generated events go
+ * straight to the real handler and the real runtime (DynamoDB Local, KMS endpoint, emulators).
+ */
+const SEED = 20261128;
+const ALLOWED = new Map<number, string[]>([
+  [200, []],
+  [400, ['invalid_request']],
+  [401, ['invalid_request']],
+  [403, ['unauthorized_client']],
+  [413, ['invalid_request']],
+  [503, ['temporarily_unavailable']],
+]);
+
+let stack: LocalStack;
+beforeAll(async () => {
+  stack = await startTestStack();
+});
+afterAll(() => stack?.stop());
+
+const hostile = fc.oneof(
+  fc.string(),
+  fc.string({ unit: 'grapheme', maxLength: 200 }),
+  fc.string({ unit: 'binary', maxLength: 50 }),
+  fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', '', ' ', '\u0000', '\r\n', 'my-app', 'facebook', 'twitter', FACEBOOK_TEST_TOKENS.alice),
+  fc.string({ minLength: 5000, maxLength: 20000 }),
+);
+const value = fc.oneof(
+  hostile,
+  fc.integer(),
+  fc.double(),
+  fc.boolean(),
+  fc.constant(null),
+  fc.array(hostile, { maxLength: 3 }),
+  fc.dictionary(hostile, hostile, { maxKeys: 3 }),
+  fc.jsonValue({ maxDepth: 4 }),
+);
+const parameterName = fc.oneof(
+  fc.constantFrom('client_id', 'access_token', 'connection', 'scope', 'access_token_secret', 'user_id', '__proto__', 'constructor'),
+  fc.string({ maxLength: 20 }),
+);
+const fields = fc.dictionary(parameterName, value, { maxKeys: 8 });
+
+const body = fc.oneof(
+  fields.map((f) => ({ contentType: 'application/json', text: JSON.stringify(f) })),
+  fields.map((f) => ({
+    contentType: 'application/x-www-form-urlencoded',
+    text: Object.entries(f)
+      .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(typeof v === 'string' ? v : JSON.stringify(v))}`)
+      .join('&'),
+  })),
+  fc.record({
+    contentType: fc.oneof(
+      fc.constantFrom('application/json', 'application/json; charset=utf-8', 'APPLICATION/X-WWW-FORM-URLENCODED', 'text/plain', 'multipart/form-data; boundary=x', ''),
+      fc.string({ maxLength: 40 }),
+    ),
+    text: fc.oneof(fc.string({ maxLength: 2000 }), fc.constantFrom('{', '[]', 'null', '1e999', '{"client_id":{"__proto__":{"x":1}}}', '%%%', 'a=%ZZ&b')),
+  }),
+);
+
+const event = fc.record({
+  version: fc.constantFrom('1.0', '2.0'),
+  base64: fc.boolean(),
+  body: fc.option(body, { nil: undefined }),
+  headerCase: fc.constantFrom('content-type', 'Content-Type', 'CONTENT-TYPE'),
+});
+
+const toEvent = (input: fc.Infer<typeof event>): APIGatewayProxyEvent | APIGatewayProxyEventV2 => {
+  const text = input.body?.text;
+  const encoded = text === undefined ? undefined : input.base64 ? Buffer.from(text, 'utf8').toString('base64') : text;
+  const headers: Record<string, string> = input.body?.contentType !== undefined ? { [input.headerCase]: input.body.contentType } : {};
+  if (input.version === '2.0') {
+    return {
+      version: '2.0',
+      routeKey: 'POST /oauth/access_token',
+      rawPath: '/oauth/access_token',
+      rawQueryString: '',
+      headers,
+      requestContext: { http: { method: 'POST', path: '/oauth/access_token', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'fuzz' }, domainName: '127.0.0.1', stage: '$default' },
+      ...(encoded !== undefined ? { body: encoded } : {}),
+      isBase64Encoded: input.base64,
+    } as unknown as APIGatewayProxyEventV2;
+  }
+  return {
+    httpMethod: 'POST',
+    path: '/oauth/access_token',
+    headers,
+    body: encoded ?? null,
+    isBase64Encoded: input.base64,
+    requestContext: { domainName: '127.0.0.1', stage: 'prod' },
+  } as unknown as APIGatewayProxyEvent;
+};
+
+describe('fuzzing the token handler', () => {
+  it('answers every generated request with a success or a contract error', async () => {
+    await fc.assert(
+      fc.asyncProperty(event, async (input) => {
+        const result = await handleTokenEvent(toEvent(input), { exchange: stack.runtime!.exchange, issuer: stack.issuer });
+        const allowed = ALLOWED.get(result.statusCode);
+        expect(allowed, `status ${result.statusCode}: ${result.body}`).toBeDefined();
+        expect(result.headers['Content-Type']).toBe('application/json');
+        expect(result.headers['Cache-Control']).toBe('no-store');
+        const json = JSON.parse(result.body) as Record<string, unknown>;
+        if (result.statusCode === 200) {
+          expect(json.token_type).toBe('Bearer');
+        } else {
+          expect(allowed).toContain(json.error);
+          expect(typeof json.error_description).toBe('string');
+          expect(json.error_description).not.toMatch(/\n\s+at |node_modules|Error:/);
+        }
+      }),
+      { seed: SEED, numRuns: 400, interruptAfterTimeLimit: 60_000 },
+    );
+  }, 90_000);
+});
+
+describe('fuzzing the tenant loader', () => {
+  const tenantish = fc.oneof(
+    fc.jsonValue({ maxDepth: 5 }),
+    fc.record({
+      clients: fc.oneof(fc.array(fc.dictionary(parameterName, value, { maxKeys: 6 }), { maxLength: 3 }), value),
+      connections: fc.oneof(
+        fc.array(
+          fc.record({
+            name: value,
+            strategy: fc.oneof(fc.constantFrom('facebook', 'google-oauth2', 'twitter', 'weibo', 'myspace'), value),
+            options: fc.oneof(fc.dictionary(fc.constantFrom('client_id', 'client_secret', 'endpoints', 'allowed_audiences', '__proto__'), value), value),
+          }),
+          { maxLength: 3 },
+        ),
+        value,
+      ),
+    }),
+  );
+
+  it('only ever throws TenantFileError', () => {
+    fc.assert(
+      fc.property(tenantish, (input) => {
+        try {
+          parseTenant(input);
+        } catch (error) {
+          expect(error).toBeInstanceOf(TenantFileError);
+        }
+      }),
+      { seed: SEED, numRuns: 2000 },
+    );
+  });
+
+  it('only ever throws TenantFileError on arbitrary text', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.jsonValue().map((v) => JSON.stringify(v))), (text) => {
+        try {
+          parseTenantJson(text);
+        } catch (error) {
+          expect(error).toBeInstanceOf(TenantFileError);
+        }
+      }),
+      { seed: SEED, numRuns: 2000 },
+    );
+    expect(({} as Record<string, unknown>).x).toBeUndefined();
+  });
+});
