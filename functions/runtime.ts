@@ -34,11 +34,13 @@ export interface RuntimeEndpoints {
   kmsEndpoint?: string;
 }
 
+const KMS_DEADLINE_MS = 3_000;
+
 const createKmsClient = (endpoint: string | undefined) =>
   new KMSClient({
     ...(endpoint ? { endpoint } : {}),
     maxAttempts: 3,
-    requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 },
+    requestHandler: { connectionTimeout: 1_000, requestTimeout: 1_500, throwOnRequestTimeout: true },
   });
 
 export const createRuntime = (config: RuntimeConfig = loadConfig(), endpoints: RuntimeEndpoints = {}): Runtime => {
@@ -46,7 +48,9 @@ export const createRuntime = (config: RuntimeConfig = loadConfig(), endpoints: R
   const kms = createKmsClient(endpoints.kmsEndpoint);
   const users = createUserStore({ client, tableName: config.tableName });
   const tokens = createTokenStore({ client, tableName: config.tableName });
-  const signer = createKmsSigner({ kms, keyId: config.signingKeyId, alg: config.signingAlg });
+  // Request budget (Lambda timeout 15 s): provider ≤ 5 s, config read (cold only) ≤ ~3.5 s,
+  // then the write step, where KMS has its own 3 s deadline and DynamoDB ≤ ~3.5 s.
+  const signer = createKmsSigner({ kms, keyId: config.signingKeyId, alg: config.signingAlg, timeoutMs: KMS_DEADLINE_MS });
   return {
     config,
     prefetchSigningKey: () => void signer.kid().catch(() => undefined),
@@ -56,6 +60,7 @@ export const createRuntime = (config: RuntimeConfig = loadConfig(), endpoints: R
       kms,
       active: { keyId: config.signingKeyId, alg: config.signingAlg },
       retired: config.retiredKeyIds,
+      timeoutMs: KMS_DEADLINE_MS,
     }),
     exchange: {
       tenants: createTenantStore({ client, tableName: config.tableName, ttlMs: config.configCacheTtlMs }),

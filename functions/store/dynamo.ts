@@ -10,7 +10,9 @@ export interface DocumentClientOptions {
 
 /**
  * One client per container. Bounded timeouts and attempts keep a stalled DynamoDB from
- * eating the request budget; the SDK's standard retry mode adds jittered backoff.
+ * eating the request budget (3 attempts of at most 1 s plus jittered backoff: about 3.5 s);
+ * the SDK's standard retry mode adds the backoff. Without `throwOnRequestTimeout` the SDK
+ * only warns about a request past its timeout and keeps waiting.
  */
 export const createDocumentClient = (options: DocumentClientOptions = {}): DynamoDBDocumentClient =>
   DynamoDBDocumentClient.from(
@@ -18,7 +20,7 @@ export const createDocumentClient = (options: DocumentClientOptions = {}): Dynam
       ...(options.endpoint ? { endpoint: options.endpoint } : {}),
       ...(options.region ? { region: options.region } : {}),
       maxAttempts: 3,
-      requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 },
+      requestHandler: { connectionTimeout: 1_000, requestTimeout: 1_000, throwOnRequestTimeout: true },
     }),
     { marshallOptions: { removeUndefinedValues: true } },
   );

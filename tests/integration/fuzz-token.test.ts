@@ -75,7 +75,9 @@ const event = fc.record({
   headerCase: fc.constantFrom('content-type', 'Content-Type', 'CONTENT-TYPE'),
 });
 
-const toEvent = (input: fc.Infer<typeof event>): APIGatewayProxyEvent | APIGatewayProxyEventV2 => {
+type GeneratedEvent = typeof event extends fc.Arbitrary<infer T> ? T : never;
+
+const toEvent = (input: GeneratedEvent): APIGatewayProxyEvent | APIGatewayProxyEventV2 => {
   const text = input.body?.text;
   const encoded = text === undefined ? undefined : input.base64 ? Buffer.from(text, 'utf8').toString('base64') : text;
   const headers: Record<string, string> = input.body?.contentType !== undefined ? { [input.headerCase]: input.body.contentType } : {};
