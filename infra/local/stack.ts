@@ -13,7 +13,7 @@ import type { ApiGatewayEvent } from '../../functions/http/event.js';
 import { startDynamoDbLocal, type DynamoDbLocalHandle } from './dynamodb-local.js';
 import { startKmsEndpoint } from './kms/server.js';
 import { startApiGateway } from './api-gateway.js';
-import { startFacebookEmulator, type FacebookEmulatorHandle } from './emulators/facebook.js';
+import { startFacebookEmulator, type FacebookEmulatorHandle, type FacebookEmulatorOptions } from './emulators/facebook.js';
 import { startGoogleEmulator, type GoogleEmulatorHandle } from './emulators/google.js';
 import { startTwitterEmulator, type TwitterEmulatorHandle } from './emulators/twitter.js';
 import { startWeiboEmulator, type WeiboEmulatorHandle } from './emulators/weibo.js';
@@ -47,6 +47,8 @@ export interface LocalStackOptions {
   signingKeyId?: string;
   retiredKeyIds?: string[];
   providerTimeoutMs?: number;
+  /** Extra Facebook test tokens (load tests that need many distinct users). */
+  facebookTokens?: FacebookEmulatorOptions['tokens'];
   configCacheTtlSeconds?: number;
   /**
    * 'lambda': serve through the real `functions/<name>/handler.ts` modules, configured by
@@ -118,7 +120,10 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
             ...(options.kmsPort ? { port: options.kmsPort } : {}),
             ...(options.persistDir ? { stateFile: `${options.persistDir}/kms-keys.json` } : {}),
           }),
-      startFacebookEmulator(ports ? { port: ports.facebook } : {}),
+      startFacebookEmulator({
+        ...(ports ? { port: ports.facebook } : {}),
+        ...(options.facebookTokens ? { tokens: options.facebookTokens } : {}),
+      }),
       startGoogleEmulator(ports ? { port: ports.google } : {}),
       startTwitterEmulator(ports ? { port: ports.twitter } : {}),
       startWeiboEmulator(ports ? { port: ports.weibo } : {}),
