@@ -5,6 +5,7 @@ import { createTenantStore } from './store/tenant-store.js';
 import { createTokenStore } from './store/token-store.js';
 import { createUserStore } from './store/user-store.js';
 import { createProviderVerifier } from './providers/verifier.js';
+import { recordProviderCall } from './core/metrics.js';
 import { createKmsSigner } from './tokens/kms-signer.js';
 import { createKeyRing } from './tokens/key-ring.js';
 import type { ExchangeDependencies } from './core/exchange.js';
@@ -66,7 +67,7 @@ export const createRuntime = (config: RuntimeConfig = loadConfig(), endpoints: R
       tenants: createTenantStore({ client, tableName: config.tableName, ttlMs: config.configCacheTtlMs }),
       users,
       tokens,
-      verifier: createProviderVerifier({ timeoutMs: config.providerTimeoutMs }),
+      verifier: createProviderVerifier({ timeoutMs: config.providerTimeoutMs, observe: recordProviderCall }),
       signer,
       clock: { now: () => new Date() },
       accessTokenTtlSeconds: config.accessTokenTtlSeconds,

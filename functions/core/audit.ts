@@ -1,4 +1,5 @@
 import { logger } from './logger.js';
+import { recordExchange } from './metrics.js';
 
 /** One audit event per exchange (no tokens, no secrets): who, how, outcome, why, how long. */
 export interface ExchangeAudit {
@@ -12,4 +13,12 @@ export interface ExchangeAudit {
   latency_ms: number;
 }
 
-export const auditExchange = (event: ExchangeAudit): void => logger.info('token_exchange', { audit: event });
+export const auditExchange = (event: ExchangeAudit): void => {
+  logger.info('token_exchange', { audit: event });
+  recordExchange({
+    status: event.status,
+    latencyMs: event.latency_ms,
+    ...(event.reason ? { reason: event.reason } : {}),
+    ...(event.strategy ? { strategy: event.strategy } : {}),
+  });
+};

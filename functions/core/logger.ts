@@ -55,6 +55,15 @@ const write = (level: LogLevel, message: string, fields: Record<string, unknown>
   sink(JSON.stringify({ level, time: new Date().toISOString(), message, ...(redact(fields) as object) }));
 };
 
+/**
+ * A record whose top-level shape is fixed by a consumer (CloudWatch Embedded Metric Format
+ * needs `_aws` at the top), still redacted and still through the one sink.
+ */
+export const writeRecord = (record: Record<string, unknown>): void => {
+  if (process.env.LOG_LEVEL === 'silent') return;
+  sink(JSON.stringify(redact(record)));
+};
+
 export const logger = {
   debug: (message: string, fields?: Record<string, unknown>) => {
     if (process.env.LOG_LEVEL === 'debug') write('debug', message, fields);
