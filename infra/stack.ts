@@ -18,6 +18,7 @@ import type { Construct } from 'constructs';
 import { HANDLER_ENTRIES } from './bundling.js';
 import { readStackConfig, type StackConfig } from './config.js';
 import { createApiFunction } from './constructs/api-function.js';
+import { ServiceAlarms } from './constructs/alarms.js';
 
 /** Logical ids that `infra/sam-env.json` and operators rely on; never let them be hashed. */
 export const LOGICAL_IDS = {
@@ -173,6 +174,8 @@ export class TokenExchangeStack extends Stack {
     this.api.addRoutes({ path: '/userinfo', methods: [HttpMethod.GET, HttpMethod.POST], integration: userinfoIntegration });
     this.api.addRoutes({ path: '/.well-known/openid-configuration', methods: [HttpMethod.GET], integration: discoveryIntegration });
     this.api.addRoutes({ path: '/.well-known/jwks.json', methods: [HttpMethod.GET], integration: discoveryIntegration });
+
+    new ServiceAlarms(this, 'Alarms', { api: this.api, functions: { Token: token, Userinfo: userinfo, Discovery: discovery } });
 
     new CfnOutput(this, 'ApiUrl', { value: apiUrl, description: 'Default endpoint of the HTTP API' });
     new CfnOutput(this, 'Issuer', { value: issuer, description: 'iss of the id_tokens (trailing slash included)' });
