@@ -1,0 +1,126 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setLogSink } from '../../functions/core/logger.js';
+import { appsecretProof } from '../../functions/providers/facebook.js';
+import { startKmsEndpoint } from '../../infra/local/kms/server.js';
+import { FACEBOOK_APP, FACEBOOK_TEST_TOKENS } from '../../infra/local/emulators/facebook.js';
+import { GOOGLE_APP, GOOGLE_TEST_TOKENS } from '../../infra/local/emulators/google.js';
+import { TWITTER_APP, TWITTER_TEST_TOKENS } from '../../infra/local/emulators/twitter.js';
+import { WEIBO_APP, WEIBO_TEST_TOKENS } from '../../infra/local/emulators/weibo.js';
+import type { LocalStack } from '../../infra/local/stack.js';
+import { postToken, startTestStack } from '../support/stack.js';
+
+/**
+ * Runs every success and error path with debug logging on, captures everything the
+ * process writes (logger, stdout, stderr, console), and looks for any token or secret.
+ */
+const captured: string[] = [];
+const secrets = new Set<string>();
+let stack: LocalStack;
+let kms: Awaited<ReturnType<typeof startKmsEndpoint>>;
+const restorers: Array<() => void> = [];
+
+const intercept = (stream: NodeJS.WriteStream) => {
+  const original = stream.write.bind(stream);
+  stream.write = ((chunk: unknown, ...rest: unknown[]) => {
+    captured.push(String(chunk));
+    return original(chunk as never, ...(rest as []));
+  }) as typeof stream.write;
+  restorers.push(() => (stream.write = original));
+};
+
+beforeAll(async () => {
+  process.env.LOG_LEVEL = 'debug';
+  const previousSink = setLogSink((line) => captured.push(line));
+  restorers.push(() => setLogSink(previousSink));
+  intercept(process.stdout);
+  intercept(process.stderr);
+  kms = await startKmsEndpoint();
+  stack = await startTestStack({ kmsEndpoint: kms.url, providerTimeoutMs: 500 });
+  for (const value of [
+    FACEBOOK_APP.client_secret,
+    GOOGLE_APP.client_secret,
+    TWITTER_APP.client_secret,
+    WEIBO_APP.client_secret,
+    ...Object.values(FACEBOOK_TEST_TOKENS),
+    ...Object.values(GOOGLE_TEST_TOKENS),
+    ...Object.values(TWITTER_TEST_TOKENS).flatMap((t) => [t.token, t.secret]),
+    ...Object.values(WEIBO_TEST_TOKENS).map((t) => t.token),
+  ]) {
+    secrets.add(value);
+  }
+  for (const token of Object.values(FACEBOOK_TEST_TOKENS)) secrets.add(appsecretProof(token, FACEBOOK_APP.client_secret));
+});
+
+afterAll(async () => {
+  delete process.env.LOG_LEVEL;
+  for (const restore of restorers.reverse()) restore();
+  await stack?.stop();
+  await kms?.close();
+});
+
+const exchange = async (fields: Record<string, string>, encoding: 'json' | 'form' = 'json') => {
+  const response = await postToken(stack, { client_id: 'my-app', scope: 'openid profile email', ...fields }, encoding);
+  for (const key of ['access_token', 'id_token']) {
+    if (typeof response.body[key] === 'string') secrets.add(response.body[key] as string);
+  }
+  return response;
+};
+
+const providerCalls: Array<Record<string, string>> = [
+  { connection: 'facebook', access_token: FACEBOOK_TEST_TOKENS.alice },
+  { connection: 'facebook', access_token: FACEBOOK_TEST_TOKENS.otherApp },
+  { connection: 'facebook', access_token: FACEBOOK_TEST_TOKENS.expired },
+  { connection: 'google-oauth2', access_token: GOOGLE_TEST_TOKENS.alice },
+  { connection: 'google-oauth2', access_token: GOOGLE_TEST_TOKENS.otherApp },
+  { connection: 'twitter', access_token: TWITTER_TEST_TOKENS.ada.token, access_token_secret: TWITTER_TEST_TOKENS.ada.secret },
+  { connection: 'twitter', access_token: TWITTER_TEST_TOKENS.otherApp.token, access_token_secret: TWITTER_TEST_TOKENS.otherApp.secret },
+  { connection: 'twitter', access_token: TWITTER_TEST_TOKENS.ada.token, access_token_secret: 'a-wrong-secret-value-123' },
+  { connection: 'weibo', access_token: WEIBO_TEST_TOKENS.lin.token },
+  { connection: 'weibo', access_token: WEIBO_TEST_TOKENS.otherApp.token },
+];
+
+describe('no token or secret reaches any output', () => {
+  it('on every path', async () => {
+    secrets.add('a-wrong-secret-value-123');
+    // Successes and provider rejections, in both encodings.
+    for (const fields of providerCalls) {
+      await exchange(fields, 'json');
+      await exchange(fields, 'form');
+    }
+    // The error table.
+    await exchange({ connection: 'facebook', access_token: FACEBOOK_TEST_TOKENS.alice, client_id: 'nobody' });
+    await exchange({ connection: 'nope', access_token: FACEBOOK_TEST_TOKENS.alice });
+    await exchange({ connection: 'twitter', access_token: TWITTER_TEST_TOKENS.ada.token });
+    await exchange({ connection: 'facebook', access_token: FACEBOOK_TEST_TOKENS.alice, user_id: 'someone-else' });
+    // Provider faults for each provider.
+    for (const [name, fields] of [
+      ['facebook', providerCalls[0]!],
+      ['google', providerCalls[3]!],
+      ['twitter', providerCalls[5]!],
+      ['weibo', providerCalls[8]!],
+    ] as const) {
+      const emulator = stack.emulators[name];
+      for (const fault of [{ kind: 'status', status: 500 }, { kind: 'garbage' }, { kind: 'hang' }, { kind: 'reset' }, { kind: 'status', status: 429 }] as const) {
+        emulator.setFault(fault);
+        expect((await exchange(fields)).status).toBe(503);
+      }
+      emulator.setFault(null);
+    }
+    // KMS faults.
+    for (const fault of [{ kind: 'throttling' }, { kind: 'internal' }] as const) {
+      kms.setFault(fault);
+      expect((await exchange(providerCalls[0]!)).status).toBe(503);
+    }
+    kms.setFault(null);
+    // /userinfo with good and bad tokens.
+    const { body } = await exchange(providerCalls[0]!);
+    await fetch(`${stack.url}/userinfo`, { headers: { authorization: `Bearer ${body.access_token as string}` } });
+    await fetch(`${stack.url}/userinfo`, { headers: { authorization: 'Bearer unknown-token-value-456' } });
+    secrets.add('unknown-token-value-456');
+
+    const output = captured.join('\n');
+    expect(output.length).toBeGreaterThan(1000); // the paths above did log (audit, metrics, errors)
+    const leaked = [...secrets].filter((secret) => output.includes(secret));
+    expect(leaked).toEqual([]);
+  }, 120_000);
+});
