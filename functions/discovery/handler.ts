@@ -1,18 +1,18 @@
-import { containerRuntime } from '../runtime.js';
+import { loadConfig } from '../config.js';
+import { perContainer } from '../clients.js';
 import { errorResponse, type HttpResult } from '../http/response.js';
 import { handleDiscoveryEvent } from './handle.js';
+import { createDiscoveryDependencies } from './runtime.js';
 import type { ApiGatewayEvent } from '../http/event.js';
 
+const runtime = perContainer(() => createDiscoveryDependencies(loadConfig()));
+
 export const handler = async (event: ApiGatewayEvent): Promise<HttpResult> => {
-  let runtime;
+  let deps;
   try {
-    runtime = containerRuntime();
+    deps = runtime();
   } catch (error) {
     return errorResponse(error);
   }
-  return handleDiscoveryEvent(event, {
-    issuer: runtime.config.issuer,
-    signingAlg: runtime.config.signingAlg,
-    jwks: () => runtime.keyRing.jwks(),
-  });
+  return handleDiscoveryEvent(event, deps);
 };

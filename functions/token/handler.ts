@@ -1,20 +1,23 @@
-import { containerRuntime } from '../runtime.js';
+import { loadConfig } from '../config.js';
+import { perContainer } from '../clients.js';
 import { errorResponse, type HttpResult } from '../http/response.js';
 import { handleTokenEvent } from './handle.js';
+import { createExchangeDependencies } from './runtime.js';
 import type { ApiGatewayEvent } from '../http/event.js';
 
-let prefetched = false;
+const runtime = perContainer(() => {
+  const config = loadConfig();
+  const exchange = createExchangeDependencies(config);
+  exchange.prefetchSigningKey();
+  return { exchange, issuer: config.issuer };
+});
 
 export const handler = async (event: ApiGatewayEvent): Promise<HttpResult> => {
-  let runtime;
+  let deps;
   try {
-    runtime = containerRuntime();
+    deps = runtime();
   } catch (error) {
-    return errorResponse(error);
+    return errorResponse(error); // a configuration mistake: a 500 without details
   }
-  if (!prefetched) {
-    prefetched = true;
-    runtime.prefetchSigningKey();
-  }
-  return handleTokenEvent(event, { exchange: runtime.exchange, issuer: runtime.config.issuer });
+  return handleTokenEvent(event, deps);
 };

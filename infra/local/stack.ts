@@ -4,7 +4,12 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { loadConfig, type SigningAlg } from '../../functions/config.js';
 import { ensureTable } from '../../functions/store/table.js';
 import { applyTenant, type ApplyReport } from '../../functions/store/tenant-admin.js';
-import { createRuntime, resetContainerRuntime, type Runtime } from '../../functions/runtime.js';
+import { createExchangeDependencies } from '../../functions/token/runtime.js';
+import { createUserinfoDependencies } from '../../functions/userinfo/runtime.js';
+import { createDiscoveryDependencies } from '../../functions/discovery/runtime.js';
+import type { ExchangeDependencies } from '../../functions/core/exchange.js';
+import type { UserinfoDependencies } from '../../functions/userinfo/handle.js';
+import type { DiscoveryDependencies } from '../../functions/discovery/handle.js';
 import { handleTokenEvent } from '../../functions/token/handle.js';
 import { handleUserinfoEvent } from '../../functions/userinfo/handle.js';
 import { handleDiscoveryEvent } from '../../functions/discovery/handle.js';
@@ -56,6 +61,13 @@ export interface LocalStackOptions {
    * 'inline' (default): build this stack's own runtime, so tests can run several stacks.
    */
   entryPoints?: 'lambda' | 'inline';
+}
+
+/** The collaborators of the three functions, as built for an inline stack. */
+export interface Runtime {
+  exchange: ExchangeDependencies;
+  userinfo: UserinfoDependencies;
+  discovery: DiscoveryDependencies;
 }
 
 export interface LocalStack {
@@ -180,7 +192,6 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       issuer = `${api.url}/`;
       // Exactly what a Lambda function would see; the handlers build their runtime from it.
       Object.assign(process.env, environment, { ISSUER: issuer });
-      resetContainerRuntime();
     } else {
       // Requests cannot arrive before this function returns, by which time `runtime` is set.
       const current = () => runtime!;
@@ -196,19 +207,25 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
           ...['/.well-known/openid-configuration', '/.well-known/jwks.json'].map((path) => ({
             method: 'GET',
             path,
-            handler: (event: ApiGatewayEvent) =>
-              handleDiscoveryEvent(event, { issuer, signingAlg, jwks: () => current().keyRing.jwks() }),
+            handler: (event: ApiGatewayEvent) => handleDiscoveryEvent(event, current().discovery),
           })),
           ...['GET', 'POST'].map((method) => ({
             method,
             path: '/userinfo',
-            handler: (event: ApiGatewayEvent) => handleUserinfoEvent(event, { tokens: current().tokens, users: current().users }),
+            handler: (event: ApiGatewayEvent) => handleUserinfoEvent(event, current().userinfo),
           })),
         ],
       });
       issuer = `${api.url}/`;
-      runtime = createRuntime(loadConfig({ ...environment, ISSUER: issuer }), { dynamoEndpoint, kmsEndpoint });
-      runtime.prefetchSigningKey();
+      const config = loadConfig({ ...environment, ISSUER: issuer });
+      const endpoints = { dynamoEndpoint, kmsEndpoint };
+      const exchange = createExchangeDependencies(config, endpoints);
+      exchange.prefetchSigningKey();
+      runtime = {
+        exchange,
+        userinfo: createUserinfoDependencies(config, endpoints),
+        discovery: createDiscoveryDependencies(config, endpoints),
+      };
     }
     const apiServer = api;
     stoppers.push(() => apiServer.close());

@@ -1,0 +1,15 @@
+import type { RuntimeConfig } from '../config.js';
+import type { ServiceEndpoints } from '../clients.js';
+import { createDocumentClient } from '../store/dynamo.js';
+import { createTokenStore } from '../store/token-store.js';
+import { createUserStore } from '../store/user-store.js';
+import type { UserinfoDependencies } from './handle.js';
+
+/** The userinfo function's collaborators: DynamoDB reads only, no KMS, no providers. */
+export const createUserinfoDependencies = (config: RuntimeConfig, endpoints: ServiceEndpoints = {}): UserinfoDependencies => {
+  const client = createDocumentClient(endpoints.dynamoEndpoint ? { endpoint: endpoints.dynamoEndpoint } : {});
+  return {
+    tokens: createTokenStore({ client, tableName: config.tableName }),
+    users: createUserStore({ client, tableName: config.tableName }),
+  };
+};
