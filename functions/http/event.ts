@@ -57,13 +57,14 @@ export const toHttpRequest = (event: ApiGatewayEvent, maxBodyBytes: number): Htt
 };
 
 /**
- * The issuer when none is configured: the URL the client called. A REST API stage
- * other than `$default` is part of the base path.
+ * The issuer when none is configured: the base URL the client called. On an execute-api
+ * host a named stage is part of that base path; behind a custom domain it is not (the API
+ * mapping hides it).
  */
 export const issuerFromRequest = (request: HttpRequest): string => {
   const host = request.headers.host ?? request.domainName ?? 'localhost';
   const local = /^(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/.test(host);
-  const stage = request.stage && request.stage !== '$default' && !host.includes('.execute-api.') ? '' : request.stage;
   const base = `${local ? 'http' : 'https'}://${host}/`;
-  return stage && stage !== '$default' ? `${base}${stage}/` : base;
+  const namedStage = request.stage !== undefined && request.stage !== '$default' ? request.stage : undefined;
+  return namedStage && host.includes('.execute-api.') ? `${base}${namedStage}/` : base;
 };
