@@ -20,6 +20,11 @@ export interface ProviderCall {
   url: string;
   searchParams?: Record<string, string>;
   headers?: Record<string, string>;
+  /**
+   * Headers computed afresh for every attempt, retries included: an OAuth 1.0a signature
+   * carries a nonce and a timestamp, and a provider refuses a replayed nonce.
+   */
+  perAttemptHeaders?: () => Record<string, string>;
   /** Sent as application/x-www-form-urlencoded. */
   form?: Record<string, string>;
   /** Safe to repeat: retried on network errors, 5xx and 429. */
@@ -77,6 +82,7 @@ export const createProviderHttp = (options: ProviderHttpOptions = {}): ProviderH
           headers: { accept: 'application/json', ...call.headers },
           ...(call.form ? { body: new URLSearchParams(call.form) } : {}),
           ...(call.idempotent ? {} : { retry: 0 }),
+          ...(call.perAttemptHeaders ? { hooks: { beforeRequest: [setHeaders(call.perAttemptHeaders)] } } : {}),
         });
         status = response.status;
         const text = await response.text();
@@ -113,6 +119,11 @@ const safeCause = (call: ProviderCall, error: unknown): Error => {
   const kind = error instanceof HTTPError ? `HTTP ${error.response.status}` : ((error as Error)?.name ?? 'Error');
   const code = (error as { cause?: { code?: string } })?.cause?.code;
   return new Error(`${call.provider} ${call.endpoint}: ${kind}${code ? ` (${code})` : ''}`);
+};
+
+/** A ky beforeRequest hook: it runs before each attempt, so the headers are fresh each time. */
+const setHeaders = (headers: () => Record<string, string>) => (request: Request) => {
+  for (const [name, value] of Object.entries(headers())) request.headers.set(name, value);
 };
 
 const readJsonOrUndefined = async (response: Response): Promise<unknown> => {

@@ -46,23 +46,25 @@ export const twitter: ProviderAdapter = {
     const url = new URL(endpointUrl(twitter, options, 'verify_credentials'));
     url.searchParams.set('include_email', 'true');
     url.searchParams.set('skip_status', 'true');
-    const { authorization } = signRequest(
-      { method: 'GET', url },
-      {
-        consumerKey: options.client_id,
-        consumerSecret: options.client_secret,
-        token: request.accessToken,
-        tokenSecret,
-      },
-      { timestamp: Math.floor(context.now() / 1000) },
-    );
+    // Signed per attempt: a retry must carry a new nonce and timestamp (X refuses replays).
+    const sign = () =>
+      signRequest(
+        { method: 'GET', url },
+        {
+          consumerKey: options.client_id,
+          consumerSecret: options.client_secret,
+          token: request.accessToken,
+          tokenSecret,
+        },
+        { timestamp: Math.floor(context.now() / 1000) },
+      );
 
     const response = await context.http.call({
       provider: 'twitter',
       endpoint: 'verify_credentials',
       method: 'GET',
       url: url.toString(),
-      headers: { authorization },
+      perAttemptHeaders: () => ({ authorization: sign().authorization }),
       idempotent: true,
     });
 
