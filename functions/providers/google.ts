@@ -20,7 +20,9 @@ const TokenInfoSchema = v.looseObject({
   sub: v.optional(v.pipe(v.string(), v.nonEmpty())),
   // Older tokeninfo answers identify the user with `user_id` (same value as `sub`).
   user_id: v.optional(v.pipe(v.string(), v.nonEmpty())),
-  expires_in: integerish,
+  expires_in: v.optional(integerish),
+  // Absolute expiry (epoch seconds); only consulted when `expires_in` is absent.
+  exp: v.optional(integerish),
 });
 
 const UserInfoSchema = v.looseObject({
@@ -60,6 +62,7 @@ const checkTokenInfo = (
   response: ProviderResponse,
   clientId: string,
   allowedAudiences: readonly string[] | undefined,
+  nowMs: number,
 ): string | undefined => {
   // tokeninfo does not tell expired, revoked and forged tokens apart: all are HTTP 400
   // {"error":"invalid_token","error_description":"Invalid Value"}.
@@ -69,8 +72,15 @@ const checkTokenInfo = (
   const info = parsed.output;
   if (info.aud === undefined && info.azp === undefined) throw malformed('tokeninfo');
   if (!isOurAudience(info, clientId, allowedAudiences)) throw errors.invalidProviderToken('google_audience_mismatch');
-  // expires_in is relative, so our clock's skew cannot accept a token Google calls expired.
-  if (info.expires_in <= 0) throw errors.invalidProviderToken('expired');
+  // expires_in is relative, so our clock's skew cannot accept a token Google calls expired;
+  // `exp` is the fallback for an answer that carries only the absolute time.
+  if (info.expires_in !== undefined) {
+    if (info.expires_in <= 0) throw errors.invalidProviderToken('expired');
+  } else if (info.exp !== undefined) {
+    if (info.exp * 1000 <= nowMs) throw errors.invalidProviderToken('expired');
+  } else {
+    throw malformed('tokeninfo');
+  }
   return info.sub ?? info.user_id;
 };
 
@@ -124,7 +134,7 @@ export const google: ProviderAdapter = {
     ]);
 
     // tokeninfo first: when both fail, "issued to another app" is the more useful reason.
-    const subject = checkTokenInfo(tokenInfo, options.client_id, options.allowed_audiences);
+    const subject = checkTokenInfo(tokenInfo, options.client_id, options.allowed_audiences, context.now());
     const user = readUserInfo(userInfo);
     if (subject !== undefined && subject !== user.sub) throw errors.invalidProviderToken('google_user_mismatch');
     return { provider: 'google-oauth2', provider_user_id: user.sub, claims: googleClaims(user) };

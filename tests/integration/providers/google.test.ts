@@ -144,6 +144,26 @@ describe('google adapter: rejected tokens → 401', () => {
   });
 });
 
+describe('tokeninfo answers that carry only the absolute expiry', () => {
+  it.each([
+    ['a past exp', String(Math.floor(Date.now() / 1000) - 60), 401],
+    ['a future exp', String(Math.floor(Date.now() / 1000) + 3600), 200],
+  ])('%s', async (_name, exp, status) => {
+    const body = { aud: GOOGLE_APP.client_id, azp: GOOGLE_APP.client_id, sub: GOOGLE_USERS.alice.sub, exp };
+    emulator.setFault({ kind: 'status', status: 200, body: JSON.stringify(body) });
+    try {
+      const profile = await verify(GOOGLE_TEST_TOKENS.alice);
+      expect(status).toBe(200);
+      expect(profile.provider_user_id).toBe(GOOGLE_USERS.alice.sub);
+    } catch (error) {
+      expect(status).toBe(401);
+      expect(error).toMatchObject({ status: 401, reason: 'expired' });
+    } finally {
+      emulator.setFault(null);
+    }
+  });
+});
+
 describe('google emulator: real answer shapes', () => {
   it('sends tokeninfo scalars as strings and an invalid token as 400 invalid_token', async () => {
     const good = await fetch(`${emulator.url}/tokeninfo?access_token=${GOOGLE_TEST_TOKENS.carolAndroid}`);
