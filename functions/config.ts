@@ -14,6 +14,8 @@ export interface RuntimeConfig {
   configCacheTtlMs: number;
   providerTimeoutMs: number;
   accessTokenTtlSeconds: number;
+  /** Per-attempt DynamoDB request timeout (3 attempts). */
+  dynamoTimeoutMs: number;
 }
 
 export class ConfigurationError extends Error {
@@ -51,5 +53,8 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     configCacheTtlMs: positiveInteger(env, 'CONFIG_CACHE_TTL_SECONDS', 30) * 1000,
     providerTimeoutMs: positiveInteger(env, 'PROVIDER_TIMEOUT_MS', 5000),
     accessTokenTtlSeconds: positiveInteger(env, 'ACCESS_TOKEN_TTL_SECONDS', 86_400),
+    // DynamoDB answers in milliseconds; 1 s per attempt keeps 3 attempts inside the budget.
+    // DynamoDB Local on a busy laptop is far slower, so the local stack raises it.
+    dynamoTimeoutMs: positiveInteger(env, 'DYNAMODB_TIMEOUT_MS', 1_000),
   };
 };

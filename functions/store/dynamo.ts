@@ -6,6 +6,8 @@ export interface DocumentClientOptions {
   /** Overrides AWS_ENDPOINT_URL_DYNAMODB (tests, CLIs). */
   endpoint?: string;
   region?: string;
+  /** Per-attempt request timeout; default 1 s. */
+  requestTimeoutMs?: number;
 }
 
 /**
@@ -20,7 +22,11 @@ export const createDocumentClient = (options: DocumentClientOptions = {}): Dynam
       ...(options.endpoint ? { endpoint: options.endpoint } : {}),
       ...(options.region ? { region: options.region } : {}),
       maxAttempts: 3,
-      requestHandler: { connectionTimeout: 1_000, requestTimeout: 1_000, throwOnRequestTimeout: true },
+      requestHandler: {
+        connectionTimeout: 1_000,
+        requestTimeout: options.requestTimeoutMs ?? 1_000,
+        throwOnRequestTimeout: true,
+      },
     }),
     { marshallOptions: { removeUndefinedValues: true } },
   );

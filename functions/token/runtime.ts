@@ -11,7 +11,10 @@ import type { ExchangeDependencies } from '../core/exchange.js';
 
 /** The token function's collaborators, built once per container. */
 export const createExchangeDependencies = (config: RuntimeConfig, endpoints: ServiceEndpoints = {}): ExchangeDependencies & { prefetchSigningKey(): void } => {
-  const client = createDocumentClient(endpoints.dynamoEndpoint ? { endpoint: endpoints.dynamoEndpoint } : {});
+  const client = createDocumentClient({
+    requestTimeoutMs: config.dynamoTimeoutMs,
+    ...(endpoints.dynamoEndpoint ? { endpoint: endpoints.dynamoEndpoint } : {}),
+  });
   const signer = createKmsSigner({
     kms: createKmsClient(endpoints.kmsEndpoint),
     keyId: config.signingKeyId,

@@ -7,7 +7,10 @@ import type { UserinfoDependencies } from './handle.js';
 
 /** The userinfo function's collaborators: DynamoDB reads only, no KMS, no providers. */
 export const createUserinfoDependencies = (config: RuntimeConfig, endpoints: ServiceEndpoints = {}): UserinfoDependencies => {
-  const client = createDocumentClient(endpoints.dynamoEndpoint ? { endpoint: endpoints.dynamoEndpoint } : {});
+  const client = createDocumentClient({
+    requestTimeoutMs: config.dynamoTimeoutMs,
+    ...(endpoints.dynamoEndpoint ? { endpoint: endpoints.dynamoEndpoint } : {}),
+  });
   return {
     tokens: createTokenStore({ client, tableName: config.tableName }),
     users: createUserStore({ client, tableName: config.tableName }),

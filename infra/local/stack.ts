@@ -52,6 +52,8 @@ export interface LocalStackOptions {
   signingKeyId?: string;
   retiredKeyIds?: string[];
   providerTimeoutMs?: number;
+  /** DynamoDB request timeout of the functions; default 5 s (DynamoDB Local is slow under load). */
+  dynamoTimeoutMs?: number;
   /** Extra Facebook test tokens (load tests that need many distinct users). */
   facebookTokens?: FacebookEmulatorOptions['tokens'];
   configCacheTtlSeconds?: number;
@@ -165,6 +167,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       RETIRED_KEY_IDS: (options.retiredKeyIds ?? []).join(','),
       PROVIDER_TIMEOUT_MS: String(options.providerTimeoutMs ?? 5000),
       CONFIG_CACHE_TTL_SECONDS: String(options.configCacheTtlSeconds ?? 30),
+      DYNAMODB_TIMEOUT_MS: String(options.dynamoTimeoutMs ?? 5000),
     };
 
     const port = options.port ?? 3000;

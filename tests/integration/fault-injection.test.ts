@@ -99,7 +99,8 @@ describe('DynamoDB faults', () => {
   beforeAll(async () => {
     dynamo = await startDynamoDbLocal();
     proxy = await startFaultProxy(dynamo.endpoint);
-    stack = await startTestStack({ dynamoEndpoint: proxy.url, configCacheTtlSeconds: 0 });
+    // The production per-attempt timeout, so a hang costs what it would cost on AWS.
+    stack = await startTestStack({ dynamoEndpoint: proxy.url, configCacheTtlSeconds: 0, dynamoTimeoutMs: 1_000 });
   });
   afterAll(async () => {
     await stack?.stop();

@@ -33,9 +33,9 @@ const distinctTokens: Record<string, FacebookTokenGrant> = Object.fromEntries(
 let stack: LocalStack;
 let db: DynamoDBDocumentClient;
 beforeAll(async () => {
-  // The production provider timeout: here the stack, the emulators and 100 clients share one
+  // A generous provider timeout: here the stack, the emulators and 100 clients share one
   // event loop, which a Lambda container (one request at a time) never does.
-  stack = await startTestStack({ facebookTokens: distinctTokens, providerTimeoutMs: 5_000 });
+  stack = await startTestStack({ facebookTokens: distinctTokens, providerTimeoutMs: 10_000 });
   db = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: stack.dynamoEndpoint, region: 'us-east-1' }));
 });
 afterAll(() => stack?.stop());
@@ -65,7 +65,7 @@ describe('concurrency', () => {
 
   it('100 concurrent first logins of distinct identities: 100 users, no duplicates', async () => {
     const responses = await Promise.all(Array.from({ length: DISTINCT_USERS }, (_, i) => login(`fb-load-user-${i}`)));
-    expect(responses.every((r) => r.status === 200)).toBe(true);
+    expect(responses.filter((r) => r.status !== 200).map((r) => r.body)).toEqual([]);
     const subs = responses.map((r) => decodeJwt(r.body.id_token as string).sub);
     expect(new Set(subs).size).toBe(DISTINCT_USERS);
     const users = await items('USER#');
