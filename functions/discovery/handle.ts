@@ -1,7 +1,9 @@
 import { errors } from '../core/errors.js';
+import { logger } from '../core/logger.js';
+import { claimNamesFor } from '../core/scope.js';
+import { withTrailingSlash, type SigningAlg } from '../config.js';
 import { issuerFromRequest, toHttpRequest, type ApiGatewayEvent } from '../http/event.js';
-import { errorResponse, jsonResponse, type HttpResult } from '../http/response.js';
-import type { SigningAlg } from '../config.js';
+import { errorResponse, jsonResponse, toOAuthError, type HttpResult } from '../http/response.js';
 
 export interface DiscoveryDependencies {
   issuer: string | undefined;
@@ -10,37 +12,56 @@ export interface DiscoveryDependencies {
   jwks(): Promise<{ keys: readonly { alg?: string }[] }>;
 }
 
-const SCOPES = ['openid', 'profile', 'email', 'name', 'given_name', 'family_name', 'nickname', 'picture', 'locale'];
-const CLAIMS = [
-  'iss', 'sub', 'aud', 'iat', 'exp',
-  'name', 'given_name', 'family_name', 'nickname', 'picture', 'locale', 'updated_at', 'email', 'email_verified',
-];
+/**
+ * Both documents describe the published keys (the JWKS its keys, discovery their algorithms),
+ * so both expire alike. The rotation recipe (docs/key-rotation.md) waits at least this long
+ * between publishing a key and signing with it.
+ */
+export const PUBLISHED_KEYS_MAX_AGE_SECONDS = 300;
+const CACHEABLE = { 'Cache-Control': `public, max-age=${PUBLISHED_KEYS_MAX_AGE_SECONDS}` };
 
-/** OpenID Connect Discovery 1.0 section 3, for the issuer the client reached. */
-export const discoveryDocument = (issuer: string, signingAlgs: SigningAlg[]) => ({
-  issuer,
-  jwks_uri: `${issuer}.well-known/jwks.json`,
-  token_endpoint: `${issuer}oauth/access_token`,
-  userinfo_endpoint: `${issuer}userinfo`,
-  response_types_supported: ['token id_token'],
-  subject_types_supported: ['public'],
-  id_token_signing_alg_values_supported: [...new Set(signingAlgs)],
-  scopes_supported: SCOPES,
-  claims_supported: CLAIMS,
-  grant_types_supported: ['http://auth0.com/oauth/legacy/grant-type/access_token'],
-  token_endpoint_auth_methods_supported: ['none'],
-});
+// Every claim a scope can release. Auth0's legacy flow also takes each claim name as a scope.
+const RELEASABLE_CLAIMS = [...claimNamesFor(['profile', 'email'])];
+const SCOPES = ['openid', 'profile', 'email', ...RELEASABLE_CLAIMS];
+const CLAIMS = ['iss', 'sub', 'aud', 'iat', 'exp', ...RELEASABLE_CLAIMS];
 
 /**
- * Every algorithm a live token may carry: during an RS256 → ES256 migration verifiers must
- * accept both. Without KMS the document still answers, with the active algorithm only.
+ * OpenID Connect Discovery 1.0 section 3. Every URL hangs off the issuer exactly as the
+ * id_token's `iss` spells it (trailing slash included), so a verifier that knows only the
+ * issuer finds the rest. There is no authorization endpoint: tokens come only from the
+ * legacy access-token exchange.
  */
-const publishedAlgs = async (deps: DiscoveryDependencies): Promise<SigningAlg[]> => {
+export const discoveryDocument = (issuer: string, signingAlgs: readonly SigningAlg[]) => {
+  const base = withTrailingSlash(issuer);
+  return {
+    issuer: base,
+    jwks_uri: `${base}.well-known/jwks.json`,
+    token_endpoint: `${base}oauth/access_token`,
+    userinfo_endpoint: `${base}userinfo`,
+    response_types_supported: ['token id_token'],
+    subject_types_supported: ['public'],
+    id_token_signing_alg_values_supported: [...new Set(signingAlgs)],
+    scopes_supported: SCOPES,
+    claims_supported: CLAIMS,
+    grant_types_supported: ['http://auth0.com/oauth/legacy/grant-type/access_token'],
+    token_endpoint_auth_methods_supported: ['none'],
+  };
+};
+
+const isSigningAlg = (alg: string | undefined): alg is SigningAlg => alg === 'RS256' || alg === 'ES256';
+
+/**
+ * Every algorithm a live token may carry, read off the key ring: during an RS256 → ES256
+ * migration verifiers must accept both. `complete` is false when KMS could not be read; the
+ * document then names the active algorithm only and must not be cached.
+ */
+const publishedAlgs = async (deps: DiscoveryDependencies): Promise<{ algs: SigningAlg[]; complete: boolean }> => {
   try {
     const { keys } = await deps.jwks();
-    return [deps.signingAlg, ...keys.map((key) => key.alg).filter((alg): alg is SigningAlg => alg === 'RS256' || alg === 'ES256')];
-  } catch {
-    return [deps.signingAlg];
+    return { algs: [deps.signingAlg, ...keys.map((key) => key.alg).filter(isSigningAlg)], complete: true };
+  } catch (error) {
+    logger.warn('discovery without the published keys', { reason: toOAuthError(error).reason });
+    return { algs: [deps.signingAlg], complete: false };
   }
 };
 
@@ -50,13 +71,11 @@ export const handleDiscoveryEvent = async (event: ApiGatewayEvent, deps: Discove
     const http = toHttpRequest(event, 0);
     if (http.path.endsWith('/.well-known/openid-configuration')) {
       const issuer = deps.issuer ?? issuerFromRequest(http);
-      return jsonResponse(200, discoveryDocument(issuer, await publishedAlgs(deps)), {
-        'Cache-Control': 'public, max-age=3600',
-      });
+      const { algs, complete } = await publishedAlgs(deps);
+      return jsonResponse(200, discoveryDocument(issuer, algs), complete ? CACHEABLE : { 'Cache-Control': 'no-store' });
     }
     if (http.path.endsWith('/.well-known/jwks.json')) {
-      // Short enough that a newly published key reaches verifiers well before it signs.
-      return jsonResponse(200, await deps.jwks(), { 'Cache-Control': 'public, max-age=300' });
+      return jsonResponse(200, await deps.jwks(), CACHEABLE);
     }
     throw errors.badRequest('unknown discovery document', 'not_found');
   } catch (error) {

@@ -1,4 +1,4 @@
-import { errors } from '../core/errors.js';
+import { errors, type OAuthError } from '../core/errors.js';
 import { hashAccessToken } from '../core/exchange.js';
 import { claimsForScopes } from '../core/scope.js';
 import { toHttpRequest, type ApiGatewayEvent, type HttpRequest } from '../http/event.js';
@@ -26,14 +26,22 @@ export const handleUserinfoEvent = async (event: ApiGatewayEvent, deps: Userinfo
     return jsonResponse(200, { sub: record.userId, ...claimsForScopes(profile, scopes) });
   } catch (error) {
     const oauth = toOAuthError(error);
-    // RFC 6750 section 3: a 401 names the scheme and the error in WWW-Authenticate.
-    const challenge =
-      oauth.status === 401
-        ? { 'WWW-Authenticate': `Bearer error="invalid_token", error_description="${oauth.description.replace(/["\\]/g, '')}"` }
-        : undefined;
-    return errorResponse(oauth, challenge);
+    return errorResponse(oauth, bearerChallenge(oauth));
   }
 };
+
+/**
+ * RFC 6750 section 3: a refusal of the token names the scheme and the error in
+ * WWW-Authenticate. Section 3.1 would leave `error` out when no token was sent at all; we
+ * send it always, so clients tell every bearer refusal apart from other 401s by one rule.
+ */
+const bearerChallenge = (oauth: OAuthError): Record<string, string> | undefined => {
+  if (oauth.error !== 'invalid_token' && oauth.error !== 'invalid_request') return undefined;
+  return { 'WWW-Authenticate': `Bearer error="${oauth.error}", error_description="${quotable(oauth.description)}"` };
+};
+
+/** RFC 6750 section 3: error_description is printable ASCII without `"` and `\`. */
+const quotable = (text: string): string => text.replace(/[^\x20-\x21\x23-\x5b\x5d-\x7e]/g, '');
 
 /**
  * RFC 6750: the token in the Authorization header (2.1) or, for POST, in a form body (2.2);
