@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { listenOnLoopback } from './loopback.js';
 import { buildHttpApiEvent, buildRestApiEvent, type EventOptions } from './api-gateway/events.js';
 import { newApiId, newInvocationIds } from './api-gateway/ids.js';
 import { invokeHandler } from './api-gateway/invoke.js';
@@ -97,34 +97,18 @@ export const startApiGateway = async (options: ApiGatewayOptions): Promise<ApiGa
     return withRequestId(INTEGRATION_FAILURE[version](), version, ids.requestId);
   };
 
-  const sockets = new Set<Socket>();
   const server = createServer((req, res) => {
     handle(req).then(
       (answer) => send(req, res, answer, version),
       () => send(req, res, INTEGRATION_FAILURE[version](), version),
     );
   });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  const host = options.host ?? '127.0.0.1';
-  const urlHost = host.includes(':') ? `[${host}]` : host;
+  const listening = await listenOnLoopback(server, { ...options, keepsProcessAlive: true });
 
   return {
-    url: `http://${urlHost}:${port}${stagePrefix}`,
-    port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
+    url: `${listening.url}${stagePrefix}`,
+    port: listening.port,
+    close: listening.close,
   };
 };
 

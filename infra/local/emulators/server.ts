@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { listenOnLoopback } from '../loopback.js';
 
 /**
  * Shared plumbing of the provider emulators: a loopback HTTP server with a call log
@@ -65,7 +65,6 @@ export const startEmulator = async (
   options: EmulatorOptions = {},
 ): Promise<EmulatorHandle> => {
   const calls: LoggedCall[] = [];
-  const sockets = new Set<Socket>();
   let fault: Fault | null = null;
   let faultBudget = Number.POSITIVE_INFINITY;
   let delayMs = 0;
@@ -128,31 +127,16 @@ export const startEmulator = async (
     send(res, answer ?? { status: 404, json: { error: 'not found' } });
   };
 
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-  });
-  // Do not keep a test process alive just because an emulator is still listening.
-  server.unref();
-  const { port } = server.address() as AddressInfo;
+  const listening = await listenOnLoopback(server, options);
 
   return {
     name,
-    url: `http://127.0.0.1:${port}`,
-    port,
+    url: listening.url,
+    port: listening.port,
     calls,
     setFault,
     setDelay: (ms) => (delayMs = ms),
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
+    close: listening.close,
   };
 };
 

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import { KeyStore } from './key-store.js';
+import { listenOnLoopback } from '../loopback.js';
 import { operations } from './operations.js';
 import {
   KmsError,
@@ -42,7 +42,6 @@ export interface KmsEndpointHandle {
 export const startKmsEndpoint = async (options: KmsEndpointOptions = {}): Promise<KmsEndpointHandle> => {
   const store = KeyStore.open(options.stateFile);
   const calls: { operation: string }[] = [];
-  const sockets = new Set<Socket>();
   let fault: KmsFault | null = null;
   let faultBudget = Number.POSITIVE_INFINITY;
   let delayMs = 0;
@@ -86,33 +85,16 @@ export const startKmsEndpoint = async (options: KmsEndpointOptions = {}): Promis
     });
   });
 
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-  });
-  // A test process must not stay alive just because the endpoint is still listening.
-  server.unref();
-  const { port } = server.address() as AddressInfo;
-  const host = options.host && options.host !== '0.0.0.0' ? options.host : '127.0.0.1';
-
+  const { url, port, close } = await listenOnLoopback(server, options);
   return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    url,
     port,
     calls,
     setFault,
     setDelay: (ms) => {
       delayMs = ms;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
+    close,
   };
 };
 
