@@ -7,10 +7,16 @@ describe('Lambda entry points', () => {
     process.env = { ...saved };
   });
 
-  it.each(['token', 'userinfo', 'discovery'])('%s answers a missing configuration with a bare 500', async (name) => {
+  const entries = {
+    token: () => import('../../functions/token/handler.js'),
+    userinfo: () => import('../../functions/userinfo/handler.js'),
+    discovery: () => import('../../functions/discovery/handler.js'),
+  };
+
+  it.each(Object.keys(entries) as Array<keyof typeof entries>)('%s answers a missing configuration with a bare 500', async (name) => {
     delete process.env.TABLE_NAME;
-    const { handler } = (await import(`../../functions/${name}/handler.js`)) as { handler: (event: unknown) => Promise<{ statusCode: number; body: string }> };
-    const result = await handler({ version: '2.0', rawPath: '/x', headers: {}, requestContext: { http: { method: 'GET' } } });
+    const { handler } = await entries[name]();
+    const result = await handler({ version: '2.0', rawPath: '/x', headers: {}, requestContext: { http: { method: 'GET' } } } as never);
     expect(result.statusCode).toBe(500);
     expect(JSON.parse(result.body)).toEqual({ error: 'server_error', error_description: 'Unexpected error' });
   });
