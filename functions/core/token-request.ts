@@ -77,6 +77,8 @@ const decodeFields = ({ contentType, text }: RawBody): Record<string, unknown> =
   throw unsupportedContentType();
 };
 
+const KNOWN_PARAMETERS = new Set(['client_id', 'access_token', 'connection', 'scope', 'access_token_secret', 'user_id']);
+
 const SUPPORTED = new Set(['application/json', 'application/x-www-form-urlencoded']);
 
 const unsupportedContentType = () =>
@@ -108,10 +110,10 @@ const decodeForm = (text: string): Record<string, unknown> => {
     throw errors.badRequest('the request body is not valid form data', 'malformed_body');
   }
   for (const [name, value] of params) {
-    // RFC 6749 section 3.2: request parameters MUST NOT be included more than once.
-    if (Object.hasOwn(fields, name)) {
-      const shown = /^[\w.-]{1,64}$/.test(name) ? `the ${name} parameter` : 'a parameter';
-      throw errors.badRequest(`${shown} must not be repeated`, 'duplicate_parameter');
+    // RFC 6749 section 3.2: request parameters MUST NOT be included more than once. Unknown
+    // fields are ignored, repeated or not.
+    if (Object.hasOwn(fields, name) && KNOWN_PARAMETERS.has(name)) {
+      throw errors.badRequest(`the ${name} parameter must not be repeated`, 'duplicate_parameter');
     }
     fields[name] = value;
   }

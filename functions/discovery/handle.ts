@@ -22,7 +22,7 @@ const CACHEABLE = { 'Cache-Control': `public, max-age=${PUBLISHED_KEYS_MAX_AGE_S
 
 // Every claim a scope can release. Auth0's legacy flow also takes each claim name as a scope.
 const RELEASABLE_CLAIMS = [...claimNamesFor(['profile', 'email'])];
-const SCOPES = ['openid', 'profile', 'email', ...RELEASABLE_CLAIMS];
+const SCOPES = [...new Set(['openid', 'profile', 'email', ...RELEASABLE_CLAIMS])];
 const CLAIMS = ['iss', 'sub', 'aud', 'iat', 'exp', ...RELEASABLE_CLAIMS];
 
 /**

@@ -34,8 +34,23 @@ const GraphErrorSchema = v.object({
   error: v.looseObject({
     code: v.optional(integerish),
     error_subcode: v.optional(integerish),
+    is_transient: v.optional(v.boolean()),
   }),
 });
+
+/**
+ * Graph's temporary failures (1 unknown/temporary, 2 service, 4/17/32/613 rate limits,
+ * 341 app limit): they can arrive as HTTP 4xx, but the token is not at fault, so they are
+ * 503s, not 401s that would make apps drop their sessions.
+ */
+const TRANSIENT_CODES = new Set([1, 2, 4, 17, 32, 341, 613]);
+
+const throwIfTransient = (body: unknown): void => {
+  const error = graphErrorOf(body);
+  if (error && (error.is_transient === true || (error.code !== undefined && TRANSIENT_CODES.has(error.code)))) {
+    throw errors.unavailable('facebook is rate limiting or temporarily unavailable', 'provider_rate_limited');
+  }
+};
 
 const DebugTokenSchema = v.object({
   data: v.looseObject({
@@ -83,6 +98,7 @@ const graphErrorOf = (body: unknown) => {
 /** The user id the token belongs to, once every "issued to our app" rule holds. */
 const checkDebugToken = (response: ProviderResponse, appId: string, nowMs: number): string => {
   if (response.status >= 400) {
+    throwIfTransient(response.body);
     // debug_token answers a bad *input* token with 200 and is_valid=false; a 4xx means Graph
     // refused our app access token (wrong app id or secret in the connection).
     throw errors.invalidProviderToken('facebook_app_credentials_rejected');
@@ -110,6 +126,7 @@ const checkDebugToken = (response: ProviderResponse, appId: string, nowMs: numbe
 
 const readMe = (response: ProviderResponse): FacebookMe => {
   if (response.status >= 400) {
+    throwIfTransient(response.body);
     const error = graphErrorOf(response.body);
     throw errors.invalidProviderToken(graphRejectionReason(error?.code, error?.error_subcode));
   }

@@ -76,9 +76,8 @@ export const createProviderHttp = (options: ProviderHttpOptions = {}): ProviderH
       const started = performance.now();
       let status: number | 'error' = 'error';
       try {
-        const response = await client(call.url, {
+        const response = await client(withQuery(call.url, call.searchParams), {
           method: call.method,
-          ...(call.searchParams ? { searchParams: call.searchParams } : {}),
           headers: { accept: 'application/json', ...call.headers },
           ...(call.form ? { body: new URLSearchParams(call.form) } : {}),
           ...(call.idempotent ? {} : { retry: 0 }),
@@ -119,6 +118,17 @@ const safeCause = (call: ProviderCall, error: unknown): Error => {
   const kind = error instanceof HTTPError ? `HTTP ${error.response.status}` : ((error as Error)?.name ?? 'Error');
   const code = (error as { cause?: { code?: string } })?.cause?.code;
   return new Error(`${call.provider} ${call.endpoint}: ${kind}${code ? ` (${code})` : ''}`);
+};
+
+/**
+ * Adds the call's parameters to the endpoint URL, keeping any query the configured URL
+ * already has (a proxy key, say): ky's `searchParams` option would replace it.
+ */
+const withQuery = (url: string, params: Record<string, string> | undefined): string => {
+  if (!params) return url;
+  const target = new URL(url);
+  for (const [name, value] of Object.entries(params)) target.searchParams.set(name, value);
+  return target.toString();
 };
 
 /** A ky beforeRequest hook: it runs before each attempt, so the headers are fresh each time. */

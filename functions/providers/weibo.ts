@@ -17,6 +17,8 @@ import {
 
 /** Weibo `error_code`s that mean "slow down", not "bad token" (open.weibo.com Error_code). */
 const RATE_LIMIT_CODES = new Set([10004, 10022, 10023, 10024]);
+/** Weibo's own failures (system error, service unavailable, remote error, busy, RPC error). */
+const SYSTEM_ERROR_CODES = new Set([10001, 10002, 10003, 10009, 10011]);
 
 const REJECTION_REASONS: Readonly<Record<number, string>> = {
   21327: 'provider_token_expired', // expired_token
@@ -113,6 +115,9 @@ const successBody = (response: { status: number; body: unknown }): Record<string
   if (response.status >= 400 || errorCode !== undefined) {
     if (errorCode !== undefined && RATE_LIMIT_CODES.has(errorCode)) {
       throw errors.unavailable('weibo is rate limiting requests', 'provider_rate_limited');
+    }
+    if (errorCode !== undefined && SYSTEM_ERROR_CODES.has(errorCode)) {
+      throw errors.unavailable('weibo reported an internal error', 'provider_unavailable');
     }
     throw errors.invalidProviderToken((errorCode !== undefined && REJECTION_REASONS[errorCode]) || 'provider_rejected_token');
   }

@@ -39,7 +39,8 @@ export const createTokenStore = (options: {
       let item;
       try {
         ({ Item: item } = await options.client.send(
-          new GetCommand({ TableName: options.tableName, Key: itemKeys.token(tokenHash) }),
+          // Strongly consistent: /userinfo right after the exchange must see the new token.
+          new GetCommand({ TableName: options.tableName, Key: itemKeys.token(tokenHash), ConsistentRead: true }),
         ));
       } catch (error) {
         throw storeFailure(error);

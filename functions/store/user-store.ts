@@ -152,7 +152,7 @@ export const createUserStore = (options: { client: DynamoDBDocumentClient; table
     async getProfile(userId) {
       let item;
       try {
-        ({ Item: item } = await client.send(new GetCommand({ TableName: tableName, Key: itemKeys.user(userId) })));
+        ({ Item: item } = await client.send(new GetCommand({ TableName: tableName, Key: itemKeys.user(userId), ConsistentRead: true })));
       } catch (error) {
         throw storeFailure(error);
       }
