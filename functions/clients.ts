@@ -7,7 +7,7 @@ export interface ServiceEndpoints {
 }
 
 /**
- * Request budget (token function timeout 15 s): provider ≤ 5 s, config read (cold only)
+ * Request budget (token function timeout 15 s): provider step ≤ 7 s (one deadline), config read (cold only)
  * ≤ ~3.5 s, then the write step, where KMS has this deadline and DynamoDB ≤ ~3.5 s.
  */
 export const KMS_DEADLINE_MS = 3_000;
