@@ -34,6 +34,15 @@ const emf = (dimensions: string[][], metrics: MetricDefinition[], values: Record
 
 const count = (name: string): MetricDefinition => ({ Name: name, Unit: 'Count' });
 
+/**
+ * Every distinct dimension value is a separate, billed CloudWatch metric. Reasons are code
+ * literals today; should one ever be built from a request, it is counted as 'other' rather
+ * than minting a metric per attacker-chosen string.
+ */
+const DIMENSION_VALUE = /^[a-z][a-z0-9_-]{0,47}$/;
+const boundedDimension = (value: string | undefined): string =>
+  value === undefined ? 'unknown' : DIMENSION_VALUE.test(value) ? value : 'other';
+
 export interface ExchangeMetrics {
   status: number;
   /** OAuthError reason of a failure. */
@@ -50,7 +59,7 @@ export const recordExchange = (exchange: ExchangeMetrics, now = Date.now()): voi
     emf(
       [[], ['Strategy']],
       [count(METRIC_NAMES.success), latency],
-      { Strategy: exchange.strategy ?? 'unknown', [METRIC_NAMES.success]: 1, [METRIC_NAMES.latency]: exchange.latencyMs },
+      { Strategy: boundedDimension(exchange.strategy), [METRIC_NAMES.success]: 1, [METRIC_NAMES.latency]: exchange.latencyMs },
       now,
     );
     return;
@@ -59,7 +68,7 @@ export const recordExchange = (exchange: ExchangeMetrics, now = Date.now()): voi
     [[], ['Reason']],
     [count(METRIC_NAMES.failure), count(METRIC_NAMES.unavailable), count(METRIC_NAMES.serverError), latency],
     {
-      Reason: exchange.reason ?? 'unknown',
+      Reason: boundedDimension(exchange.reason),
       [METRIC_NAMES.failure]: 1,
       [METRIC_NAMES.unavailable]: exchange.status === 503 ? 1 : 0,
       [METRIC_NAMES.serverError]: exchange.status >= 500 && exchange.status !== 503 ? 1 : 0,

@@ -2,7 +2,10 @@ import ky, { HTTPError, TimeoutError } from 'ky';
 import { errors, OAuthError } from '../core/errors.js';
 
 export interface ProviderHttpOptions {
-  /** Per-attempt timeout in milliseconds (DESIGN section 4: default 5 s). */
+  /**
+   * Time limit of one call in milliseconds (DESIGN section 4: default 5 s): every attempt,
+   * the backoff between attempts and the body read together.
+   */
   timeoutMs?: number;
   /** Extra attempts for idempotent calls on network errors, 5xx and 429. */
   retries?: number;
@@ -47,6 +50,13 @@ export interface ProviderHttp {
 }
 
 export const DEFAULT_PROVIDER_TIMEOUT_MS = 5_000;
+
+/**
+ * A header value is bytes without NUL, CR or LF (RFC 9110 section 5.5); fetch refuses
+ * anything else before sending. The only request-derived header content is the user's token
+ * (a Bearer header), so such a value is a token no provider issued: a 401, not an outage.
+ */
+const UNSENDABLE_HEADER_VALUE = /[\0\r\n\u0100-\uffff]/;
 const RETRYABLE_STATUSES = [429, 500, 502, 503, 504];
 
 export const createProviderHttp = (options: ProviderHttpOptions = {}): ProviderHttp => {
@@ -73,10 +83,18 @@ export const createProviderHttp = (options: ProviderHttpOptions = {}): ProviderH
 
   return {
     async call(call) {
+      if (Object.values(call.headers ?? {}).some((value) => UNSENDABLE_HEADER_VALUE.test(value))) {
+        throw errors.invalidProviderToken('provider_token_unsendable');
+      }
       const started = performance.now();
+      // ky's timeout covers one attempt up to the response headers; this deadline covers the
+      // retries and the body as well, so a provider that stalls mid-body or keeps failing
+      // slowly cannot stretch a login past the request budget.
+      const deadline = AbortSignal.timeout(timeout);
       let status: number | 'error' = 'error';
       try {
         const response = await client(withQuery(call.url, call.searchParams), {
+          signal: deadline,
           method: call.method,
           headers: { accept: 'application/json', ...call.headers },
           ...(call.form ? { body: new URLSearchParams(call.form) } : {}),
@@ -99,7 +117,7 @@ export const createProviderHttp = (options: ProviderHttpOptions = {}): ProviderH
           throw errors.unavailable(`${call.provider} is unavailable (HTTP ${status})`, 'provider_unavailable', safeCause(call, error));
         }
         if (error instanceof OAuthError) throw error;
-        if (error instanceof TimeoutError) {
+        if (error instanceof TimeoutError || deadline.aborted) {
           throw errors.unavailable(`${call.provider} did not answer in time`, 'provider_timeout', safeCause(call, error));
         }
         throw errors.unavailable(`${call.provider} could not be reached`, 'provider_unreachable', safeCause(call, error));

@@ -1,8 +1,17 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { DisableKeyCommand, EnableKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { FACEBOOK_TEST_TOKENS } from '../../infra/local/emulators/facebook.js';
+import { DynamoDBDocumentClient, GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { createProviderHttp } from '../../functions/providers/http.js';
+import { handleTokenEvent } from '../../functions/token/handle.js';
+import { itemKeys } from '../../functions/store/keys.js';
+import { FACEBOOK_TEST_TOKENS, FACEBOOK_USERS } from '../../infra/local/emulators/facebook.js';
+import { GOOGLE_TEST_TOKENS } from '../../infra/local/emulators/google.js';
+import { TWITTER_TEST_TOKENS } from '../../infra/local/emulators/twitter.js';
+import { WEIBO_TEST_TOKENS } from '../../infra/local/emulators/weibo.js';
 import { startDynamoDbLocal, type DynamoDbLocalHandle } from '../../infra/local/dynamodb-local.js';
 import { startKmsEndpoint } from '../../infra/local/kms/server.js';
 import type { LocalStack } from '../../infra/local/stack.js';
@@ -12,23 +21,50 @@ import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 /**
  * Every dependency failing in every way we can provoke: the client gets a 503
  * `temporarily_unavailable` within the stated budget, never a 500 and never a token whose
- * user was not written. Budgets (provider timeout 1 s in this stack): provider faults < 3 s,
- * KMS faults < 4.5 s (its 3 s deadline), DynamoDB faults < 6 s (3 attempts of 1 s, plus backoff).
+ * user was not written. Budgets, for this stack's 1 s provider timeout and 1 s DynamoDB
+ * attempt timeout, with room for a busy shared machine:
+ * - provider faults < 2.5 s: one call, retries and body included, is cut at the 1 s timeout
+ *   (the verification's own deadline, timeout + 2 s, is the backstop);
+ * - KMS faults < 4.5 s: the signer's 3 s deadline;
+ * - DynamoDB faults < 6 s: 3 attempts of at most 1 s plus backoff.
+ * In production (5 s provider timeout) the request deadline of the token handler (13 s)
+ * caps any combination below the 15 s Lambda timeout.
  */
-const BUDGET_MS = { provider: 3_000, kms: 4_500, dynamo: 6_000 };
+const BUDGET_MS = { provider: 2_500, kms: 4_500, dynamo: 6_000 };
 
-const exchange = async (stack: LocalStack) => {
+interface Observed {
+  status: number;
+  body: Record<string, unknown>;
+  ms: number;
+}
+
+type Annotate = (message: string) => Promise<unknown>;
+
+const timed = async (call: () => Promise<{ status: number; body: Record<string, unknown> }>): Promise<Observed> => {
   const started = Date.now();
-  const response = await postToken(stack, { client_id: 'my-app', connection: 'facebook', access_token: FACEBOOK_TEST_TOKENS.alice });
-  return { ...response, ms: Date.now() - started };
+  const { status, body } = await call();
+  return { status, body, ms: Date.now() - started };
 };
 
-const expectUnavailable = (result: Awaited<ReturnType<typeof exchange>>, budget: number) => {
+const exchange = (stack: LocalStack, fields: Record<string, string> = { connection: 'facebook', access_token: FACEBOOK_TEST_TOKENS.alice }) =>
+  timed(() => postToken(stack, { client_id: 'my-app', ...fields }));
+
+/** Asserts the 503 and records what was observed on the test (vitest annotations). */
+const expectUnavailable = async (result: Observed, budget: number, annotate: Annotate) => {
+  await annotate(`${result.status} ${String(result.body.error)} in ${result.ms} ms (budget ${budget} ms)`);
   expect(result.status, JSON.stringify(result.body)).toBe(503);
   expect(result.body.error).toBe('temporarily_unavailable');
   expect(result.body.error_description).toEqual(expect.any(String));
+  expect(result.body).not.toHaveProperty('access_token');
   expect(result.ms).toBeLessThan(budget);
 };
+
+const PROVIDER_REQUESTS = {
+  facebook: { connection: 'facebook', access_token: FACEBOOK_TEST_TOKENS.alice },
+  google: { connection: 'google-oauth2', access_token: GOOGLE_TEST_TOKENS.alice },
+  twitter: { connection: 'twitter', access_token: TWITTER_TEST_TOKENS.ada.token, access_token_secret: TWITTER_TEST_TOKENS.ada.secret },
+  weibo: { connection: 'weibo', access_token: WEIBO_TEST_TOKENS.lin.token },
+} as const;
 
 describe('provider faults', () => {
   let stack: LocalStack;
@@ -36,9 +72,11 @@ describe('provider faults', () => {
     stack = await startTestStack({ providerTimeoutMs: 1_000 });
   });
   afterAll(() => stack?.stop());
-  beforeEach(() => stack.emulators.facebook.setFault(null));
+  beforeEach(() => {
+    for (const emulator of Object.values(stack.emulators)) emulator.setFault(null);
+  });
 
-  it.each([
+  it.for([
     ['slow past the timeout', { kind: 'delay', ms: 1_500 }],
     ['hanging', { kind: 'hang' }],
     ['answering 500', { kind: 'status', status: 500 }],
@@ -46,14 +84,68 @@ describe('provider faults', () => {
     ['rate limiting with 429', { kind: 'status', status: 429, headers: { 'retry-after': '0' } }],
     ['sending malformed JSON', { kind: 'garbage' }],
     ['resetting the connection', { kind: 'reset' }],
-  ] as const)('provider %s → 503', async (_name, fault) => {
+  ] as const)('facebook %s → 503', async ([, fault], { annotate }) => {
     stack.emulators.facebook.setFault(fault as never);
-    expectUnavailable(await exchange(stack), BUDGET_MS.provider);
+    await expectUnavailable(await exchange(stack), BUDGET_MS.provider, annotate);
+  });
+
+  it.for(['google', 'twitter', 'weibo'] as const)('%s answering 503, then resetting → 503 each time', async (provider, { annotate }) => {
+    for (const fault of [{ kind: 'status', status: 503 }, { kind: 'reset' }] as const) {
+      stack.emulators[provider].setFault(fault);
+      await expectUnavailable(await exchange(stack, PROVIDER_REQUESTS[provider]), BUDGET_MS.provider, annotate);
+    }
+  });
+
+  it('weibo slow past the timeout → 503', async ({ annotate }) => {
+    stack.emulators.weibo.setFault({ kind: 'delay', ms: 1_500 });
+    await expectUnavailable(await exchange(stack, PROVIDER_REQUESTS.weibo), BUDGET_MS.provider, annotate);
   });
 
   it('recovers when a retried 500 succeeds the second time', async () => {
     stack.emulators.facebook.setFault({ kind: 'status', status: 500 }, 1);
     expect((await exchange(stack)).status).toBe(200);
+  });
+});
+
+describe('provider HTTP client', () => {
+  // Raw servers for what the emulators cannot do: headers sent, then the body stalls.
+  let server: Server;
+  let base: string;
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      res.writeHead(req.url === '/slow-500' ? 500 : 200, { 'content-type': 'application/json' });
+      if (req.url === '/stalled-body') return void res.write('{"data":');
+      setTimeout(() => res.end('{}'), 700);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+
+  const callTimed = async (path: string) => {
+    const http = createProviderHttp({ timeoutMs: 1_000 });
+    const started = Date.now();
+    const error = await http
+      .call({ provider: 'test', endpoint: 'x', method: 'GET', url: `${base}${path}`, idempotent: true })
+      .then(() => undefined, (reason: unknown) => reason);
+    return { error, ms: Date.now() - started };
+  };
+
+  it('a body that stalls after the headers → 503 at the call timeout', async ({ annotate }) => {
+    const { error, ms } = await callTimed('/stalled-body');
+    await annotate(`rejected in ${ms} ms`);
+    expect(error).toMatchObject({ status: 503, reason: 'provider_timeout' });
+    expect(ms).toBeLessThan(BUDGET_MS.provider);
+  });
+
+  it('slow 500s are not retried past the call timeout (a second attempt would end after 1.4 s)', async ({ annotate }) => {
+    const { error, ms } = await callTimed('/slow-500');
+    await annotate(`rejected in ${ms} ms`);
+    expect(error).toMatchObject({ status: 503 });
+    expect(ms).toBeLessThan(1_350);
   });
 });
 
@@ -71,20 +163,20 @@ describe('KMS faults', () => {
   });
   beforeEach(() => kms.setFault(null));
 
-  it.each([
+  it.for([
     ['ThrottlingException', { kind: 'throttling' }],
     ['KMSInternalException', { kind: 'internal' }],
     ['a hang', { kind: 'hang' }],
-  ] as const)('KMS %s → 503', async (_name, fault) => {
+  ] as const)('KMS %s → 503', async ([, fault], { annotate }) => {
     kms.setFault(fault);
-    expectUnavailable(await exchange(stack), BUDGET_MS.kms);
+    await expectUnavailable(await exchange(stack), BUDGET_MS.kms, annotate);
   });
 
-  it('a disabled key → 503', async () => {
+  it('a disabled key → 503, and 200 again once it is enabled', async ({ annotate }) => {
     const client = new KMSClient({ endpoint: kms.url, region: 'us-east-1' });
     await client.send(new DisableKeyCommand({ KeyId: stack.signingKeyId }));
     try {
-      expectUnavailable(await exchange(stack), BUDGET_MS.kms);
+      await expectUnavailable(await exchange(stack), BUDGET_MS.kms, annotate);
     } finally {
       await client.send(new EnableKeyCommand({ KeyId: stack.signingKeyId }));
     }
@@ -96,11 +188,17 @@ describe('DynamoDB faults', () => {
   let stack: LocalStack;
   let dynamo: DynamoDbLocalHandle;
   let proxy: FaultProxy;
+  let db: DynamoDBDocumentClient;
+  const aliceUserId = `facebook|${FACEBOOK_USERS.alice.id}`;
+
   beforeAll(async () => {
     dynamo = await startDynamoDbLocal();
     proxy = await startFaultProxy(dynamo.endpoint);
-    // The production per-attempt timeout, so a hang costs what it would cost on AWS.
+    // The production per-attempt timeout, so a hang costs what it would cost on AWS; no
+    // config cache, so every exchange meets the fault from its first read.
     stack = await startTestStack({ dynamoEndpoint: proxy.url, configCacheTtlSeconds: 0, dynamoTimeoutMs: 1_000 });
+    db = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'us-east-1' }));
+    expect((await exchange(stack)).status).toBe(200);
   });
   afterAll(async () => {
     await stack?.stop();
@@ -109,26 +207,74 @@ describe('DynamoDB faults', () => {
   });
   beforeEach(() => {
     proxy.mode = 'pass';
+    proxy.only = undefined;
   });
 
   const tokenItems = async () => {
-    const db = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'us-east-1' }));
     const { Items = [] } = await db.send(new ScanCommand({ TableName: stack.tableName }));
     return Items.filter((item) => String(item.pk).startsWith('TOKEN#')).length;
   };
+  const aliceLogins = async () => {
+    const { Item } = await db.send(new GetCommand({ TableName: stack.tableName, Key: itemKeys.user(aliceUserId), ConsistentRead: true }));
+    return Item?.logins_count as number;
+  };
 
-  it.each(['throttle', 'internal', 'hang'] as const)('DynamoDB %s → 503, and no token is issued', async (mode) => {
-    const tokensBefore = await tokenItems();
+  it.for(['throttle', 'internal', 'hang'] as const)('DynamoDB %s on every call → 503, nothing written', async (mode, { annotate }) => {
+    const [tokensBefore, loginsBefore] = [await tokenItems(), await aliceLogins()];
     proxy.mode = mode;
-    expectUnavailable(await exchange(stack), BUDGET_MS.dynamo);
+    await expectUnavailable(await exchange(stack), BUDGET_MS.dynamo, annotate);
     proxy.mode = 'pass';
-    // Writes that raced the failure may have landed, but no token reached the client.
-    expect(await tokenItems()).toBeGreaterThanOrEqual(tokensBefore);
+    expect(await tokenItems()).toBe(tokensBefore);
+    expect(await aliceLogins()).toBe(loginsBefore);
     expect((await exchange(stack)).status).toBe(200);
   });
 
-  it('DynamoDB unreachable → 503', async () => {
+  // The write step runs the user write, the signature and the token write in parallel: when
+  // only the user write fails, the token record may land, but its token never leaves.
+  it('the user write throttled while the token write succeeds → 503, no login recorded', async ({ annotate }) => {
+    const loginsBefore = await aliceLogins();
+    proxy.operations.length = 0;
+    proxy.mode = 'throttle';
+    proxy.only = ['UpdateItem'];
+    await expectUnavailable(await exchange(stack), BUDGET_MS.dynamo, annotate);
+    expect(proxy.operations).toContain('PutItem');
+    proxy.mode = 'pass';
+    expect(await aliceLogins()).toBe(loginsBefore);
+  });
+
+  it('the token write throttled while the user write succeeds → 503, no token issued', async ({ annotate }) => {
+    const tokensBefore = await tokenItems();
+    proxy.mode = 'throttle';
+    proxy.only = ['PutItem'];
+    await expectUnavailable(await exchange(stack), BUDGET_MS.dynamo, annotate);
+    proxy.mode = 'pass';
+    expect(await tokenItems()).toBe(tokensBefore);
+  });
+
+  it('the handler answers 503 at its request deadline even while DynamoDB still hangs', async ({ annotate }) => {
+    proxy.mode = 'hang';
+    const event = {
+      version: '2.0',
+      routeKey: 'POST /oauth/access_token',
+      rawPath: '/oauth/access_token',
+      rawQueryString: '',
+      headers: { 'content-type': 'application/json' },
+      requestContext: { http: { method: 'POST', path: '/oauth/access_token' }, domainName: '127.0.0.1', stage: '$default' },
+      body: JSON.stringify({ client_id: 'my-app', connection: 'facebook', access_token: FACEBOOK_TEST_TOKENS.alice }),
+      isBase64Encoded: false,
+    } as unknown as APIGatewayProxyEventV2;
+    const result = await timed(async () => {
+      const response = await handleTokenEvent(event, { exchange: stack.runtime!.exchange, issuer: stack.issuer, deadlineMs: 1_500 });
+      return { status: response.statusCode, body: JSON.parse(response.body) as Record<string, unknown> };
+    });
+    await expectUnavailable(result, 2_500, annotate);
+    expect(result.ms).toBeGreaterThanOrEqual(1_450);
+  });
+
+  it('DynamoDB Local stopped (connections reset) → 503, then refused → 503', async ({ annotate }) => {
+    await dynamo.stop();
+    await expectUnavailable(await exchange(stack), BUDGET_MS.dynamo, annotate);
     await proxy.close();
-    expectUnavailable(await exchange(stack), BUDGET_MS.dynamo);
+    await expectUnavailable(await exchange(stack), BUDGET_MS.dynamo, annotate);
   });
 });

@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { inspect } from 'node:util';
 import { setLogSink } from '../../functions/core/logger.js';
 import { appsecretProof } from '../../functions/providers/facebook.js';
 import { startKmsEndpoint } from '../../infra/local/kms/server.js';
@@ -8,15 +9,19 @@ import { TWITTER_APP, TWITTER_TEST_TOKENS } from '../../infra/local/emulators/tw
 import { WEIBO_APP, WEIBO_TEST_TOKENS } from '../../infra/local/emulators/weibo.js';
 import type { LocalStack } from '../../infra/local/stack.js';
 import { postToken, startTestStack } from '../support/stack.js';
+import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 
 /**
  * Runs every success and error path with debug logging on, captures everything the
  * process writes (logger, stdout, stderr, console), and looks for any token or secret.
+ * The stack reaches the shared DynamoDB Local through a fault proxy of its own, so store
+ * failures can be provoked without disturbing other test files.
  */
 const captured: string[] = [];
 const secrets = new Set<string>();
 let stack: LocalStack;
 let kms: Awaited<ReturnType<typeof startKmsEndpoint>>;
+let proxy: FaultProxy;
 const restorers: Array<() => void> = [];
 
 const intercept = (stream: NodeJS.WriteStream) => {
@@ -34,8 +39,18 @@ beforeAll(async () => {
   restorers.push(() => setLogSink(previousSink));
   intercept(process.stdout);
   intercept(process.stderr);
+  // Vitest routes console output to the main process without process.stdout.write.
+  for (const method of ['log', 'info', 'warn', 'error', 'debug', 'trace'] as const) {
+    const original = console[method];
+    console[method] = (...args: unknown[]) => {
+      captured.push(args.map((arg) => (typeof arg === 'string' ? arg : inspect(arg, { depth: 10 }))).join(' '));
+      original.apply(console, args);
+    };
+    restorers.push(() => (console[method] = original));
+  }
   kms = await startKmsEndpoint();
-  stack = await startTestStack({ kmsEndpoint: kms.url, providerTimeoutMs: 500 });
+  proxy = await startFaultProxy(inject('dynamoEndpoint'));
+  stack = await startTestStack({ kmsEndpoint: kms.url, dynamoEndpoint: proxy.url, providerTimeoutMs: 500 });
   for (const value of [
     FACEBOOK_APP.client_secret,
     GOOGLE_APP.client_secret,
@@ -56,10 +71,14 @@ afterAll(async () => {
   for (const restore of restorers.reverse()) restore();
   await stack?.stop();
   await kms?.close();
+  await proxy?.close();
 });
+
+const statuses: number[] = [];
 
 const exchange = async (fields: Record<string, string>, encoding: 'json' | 'form' = 'json') => {
   const response = await postToken(stack, { client_id: 'my-app', scope: 'openid profile email', ...fields }, encoding);
+  statuses.push(response.status);
   for (const key of ['access_token', 'id_token']) {
     if (typeof response.body[key] === 'string') secrets.add(response.body[key] as string);
   }
@@ -112,6 +131,18 @@ describe('no token or secret reaches any output', () => {
       expect((await exchange(providerCalls[0]!)).status).toBe(503);
     }
     kms.setFault(null);
+    // DynamoDB faults, on every call and on the writes only.
+    for (const [mode, only] of [['throttle', undefined], ['internal', undefined], ['throttle', ['UpdateItem']], ['internal', ['PutItem']]] as const) {
+      proxy.mode = mode;
+      proxy.only = only ? [...only] : undefined;
+      expect((await exchange(providerCalls[3]!)).status).toBe(503);
+    }
+    proxy.mode = 'pass';
+    proxy.only = undefined;
+    // A token no provider could have issued (it cannot even be sent in a header).
+    const unsendable = 'Ā-unsendable-token-789';
+    secrets.add(unsendable);
+    expect((await exchange({ connection: 'google-oauth2', access_token: unsendable })).status).toBe(401);
     // /userinfo with good and bad tokens.
     const { body } = await exchange(providerCalls[0]!);
     await fetch(`${stack.url}/userinfo`, { headers: { authorization: `Bearer ${body.access_token as string}` } });
@@ -123,4 +154,22 @@ describe('no token or secret reaches any output', () => {
     const leaked = [...secrets].filter((secret) => output.includes(secret));
     expect(leaked).toEqual([]);
   }, 120_000);
+
+  // Runs on the output of the test above.
+  it('one audit event and one metrics record per exchange, with who, what, outcome and why', () => {
+    const records = captured.flatMap((line) => line.split('\n')).filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
+    const audits = records.filter((record) => record.message === 'token_exchange').map((record) => record.audit as Record<string, unknown>);
+    expect(audits.map((audit) => audit.status)).toEqual(statuses);
+    for (const audit of audits) {
+      expect(audit.latency_ms).toEqual(expect.any(Number));
+      if (audit.outcome === 'success') {
+        expect(audit).toMatchObject({ client_id: 'my-app', connection: expect.any(String), strategy: expect.any(String), user_id: expect.any(String) });
+      } else {
+        expect(audit).toMatchObject({ outcome: 'failure', reason: expect.stringMatching(/^[a-z_]+$/) });
+      }
+    }
+    const emf = records.filter((record) => record._aws !== undefined && ('ExchangeSuccess' in record || 'ExchangeFailure' in record));
+    expect(emf).toHaveLength(statuses.length);
+    expect(records.filter((record) => record._aws !== undefined && 'ProviderLatency' in record).length).toBeGreaterThan(statuses.length);
+  });
 });

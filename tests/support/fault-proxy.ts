@@ -10,6 +10,8 @@ export type ProxyMode = 'pass' | 'throttle' | 'hang' | 'internal';
 export interface FaultProxy {
   url: string;
   mode: ProxyMode;
+  /** When set, the fault hits only these operations (e.g. ['UpdateItem']); others pass. */
+  only: string[] | undefined;
   /** Requests seen, by X-Amz-Target operation. */
   operations: string[];
   close(): Promise<void>;
@@ -18,7 +20,7 @@ export interface FaultProxy {
 export const startFaultProxy = async (target: string): Promise<FaultProxy> => {
   const sockets = new Set<Socket>();
   const upstream = new URL(target);
-  const proxy: FaultProxy = { url: '', mode: 'pass', operations: [], close: async () => undefined };
+  const proxy: FaultProxy = { url: '', mode: 'pass', only: undefined, operations: [], close: async () => undefined };
 
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -26,10 +28,12 @@ export const startFaultProxy = async (target: string): Promise<FaultProxy> => {
     req.on('end', () => {
       const operation = String(req.headers['x-amz-target'] ?? '').split('.').pop() ?? '';
       proxy.operations.push(operation);
-      if (proxy.mode === 'hang') return;
-      if (proxy.mode === 'throttle' || proxy.mode === 'internal') {
-        const type = proxy.mode === 'throttle' ? 'ProvisionedThroughputExceededException' : 'InternalServerError';
-        res.writeHead(proxy.mode === 'throttle' ? 400 : 500, {
+      const mode = proxy.only && !proxy.only.includes(operation) ? 'pass' : proxy.mode;
+      if (mode === 'hang') return;
+      if (mode === 'throttle' || mode === 'internal') {
+        // DynamoDB's own answer to an exhausted capacity (HTTP 400 with this __type).
+        const type = mode === 'throttle' ? 'ProvisionedThroughputExceededException' : 'InternalServerError';
+        res.writeHead(mode === 'throttle' ? 400 : 500, {
           'content-type': 'application/x-amz-json-1.0',
           'x-amzn-errortype': type,
         });

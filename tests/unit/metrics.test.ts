@@ -46,6 +46,17 @@ describe('EMF metrics', () => {
     expect(rejected).toMatchObject({ Reason: 'expired', ExchangeUnavailable: 0, ExchangeServerError: 0 });
   });
 
+  it('keeps the Reason dimension a bounded set', () => {
+    const lines = capture();
+    recordExchange({ status: 400, reason: 'client chose <this>', latencyMs: 1 });
+    recordExchange({ status: 400, reason: 'x'.repeat(200), latencyMs: 1 });
+    recordExchange({ status: 400, latencyMs: 1 });
+    recordExchange({ status: 200, strategy: 'google-oauth2', latencyMs: 1 });
+    const [chosen, long, missing, google] = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect([chosen?.Reason, long?.Reason, missing?.Reason]).toEqual(['other', 'other', 'unknown']);
+    expect(google?.Strategy).toBe('google-oauth2');
+  });
+
   it('records provider latency without URLs', () => {
     const lines = capture();
     recordProviderCall({ provider: 'google', endpoint: 'tokeninfo', ms: 12.6, status: 200 });
