@@ -8,6 +8,13 @@ export interface TableTarget {
   description: string;
 }
 
+/** The parseArgs options that name a target table; shared by the admin CLIs. */
+export const TABLE_TARGET_OPTIONS = {
+  table: { type: 'string' },
+  endpoint: { type: 'string' },
+  region: { type: 'string' },
+} as const;
+
 export class CliUsageError extends Error {
   override readonly name = 'CliUsageError';
 }

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { parseTenantJson, TenantFileError } from '../../functions/core/tenant.js';
 import { createDocumentClient } from '../../functions/store/dynamo.js';
 import { applyTenant } from '../../functions/store/tenant-admin.js';
-import { CliUsageError, resolveTableTarget } from './cli-target.js';
+import { CliUsageError, resolveTableTarget, TABLE_TARGET_OPTIONS } from './cli-target.js';
 
 /**
  * `npm run tenant -- apply FILE [--table NAME] [--endpoint URL] [--region REGION] [--prune]`
@@ -21,9 +21,7 @@ export const runTenantCli = async (argv: string[], out: (line: string) => void):
       args: argv,
       allowPositionals: true,
       options: {
-        table: { type: 'string' },
-        endpoint: { type: 'string' },
-        region: { type: 'string' },
+        ...TABLE_TARGET_OPTIONS,
         prune: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },

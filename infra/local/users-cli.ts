@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { createDocumentClient } from '../../functions/store/dynamo.js';
 import { createUserAdmin, MAX_LIST_LIMIT, type UserAdmin } from '../../functions/store/user-admin.js';
 import { parseUserId, UserAdminError } from '../../functions/store/user-records.js';
-import { CliUsageError, resolveTableTarget } from './cli-target.js';
+import { CliUsageError, resolveTableTarget, TABLE_TARGET_OPTIONS } from './cli-target.js';
 import { formatDeletion, formatPage, formatUser } from './users-format.js';
 
 /**
@@ -30,9 +30,7 @@ export const runUsersCli = async (argv: string[], out: Line, err: Line = out): P
       args: argv,
       allowPositionals: true,
       options: {
-        table: { type: 'string' },
-        endpoint: { type: 'string' },
-        region: { type: 'string' },
+        ...TABLE_TARGET_OPTIONS,
         json: { type: 'boolean', default: false },
         connection: { type: 'string' },
         limit: { type: 'string' },
