@@ -5,10 +5,40 @@ import { newApiId, newInvocationIds } from './api-gateway/ids.js';
 import { invokeHandler } from './api-gateway/invoke.js';
 import { MAX_BODY_BYTES, readBody, toGatewayRequest } from './api-gateway/request.js';
 import { gatewayError, httpApiAnswer, restApiAnswer } from './api-gateway/responses.js';
-import type { ApiRoute, GatewayRequest, HttpAnswer, PayloadVersion, RouteTarget } from './api-gateway/types.js';
+import { FunctionPool, type FunctionStats, type PoolInvocation } from './api-gateway/containers.js';
+import { DEFAULT_FUNCTION_TIMEOUT_MS } from './api-gateway/invoke.js';
+import {
+  isModuleRoute,
+  type GatewayRequest,
+  type HttpAnswer,
+  type ModuleRoute,
+  type PayloadVersion,
+  type Route,
+  type RouteTarget,
+} from './api-gateway/types.js';
 
-export type { ApiRoute, LambdaHandler, PayloadVersion } from './api-gateway/types.js';
+export type { ApiRoute, HandlerModule, LambdaHandler, ModuleRoute, PayloadVersion, Route } from './api-gateway/types.js';
+export type { FunctionStats } from './api-gateway/containers.js';
 export { MAX_BODY_BYTES } from './api-gateway/request.js';
+
+/**
+ * Containers per function when nothing else is said: enough for a burst of a hundred
+ * concurrent requests (the deployed stage's burst limit) without a throttle, few enough
+ * for a laptop (a warm container is a worker thread of about 10 MB).
+ */
+export const DEFAULT_FUNCTION_CONCURRENCY = 100;
+
+/** How the functions of module routes run: Lambda's concurrency model (api-gateway/containers.ts). */
+export interface FunctionOptions {
+  /** Containers per function at most, like a reserved concurrency; past it, 429. Default 100. */
+  concurrency?: number;
+  /** The functions' environment, read at each cold start; default none beyond this process's own. */
+  environment?: () => Record<string, string>;
+  /** Where the containers' output and the platform report lines go; default stdout. */
+  log?: (line: string) => void;
+  /** An idle container is reclaimed after this long; default 10 minutes. */
+  idleMs?: number;
+}
 
 /**
  * A local stand-in for Amazon API Gateway in front of Lambda handlers: it builds the proxy
@@ -29,7 +59,9 @@ export interface ApiGatewayOptions {
    * and `url` includes it.
    */
   stage?: string;
-  routes: ApiRoute[];
+  /** In-process handlers (`handler`) or Lambda functions run in containers (`module`). */
+  routes: Route[];
+  functions?: FunctionOptions;
   /** Hand every non-empty body to the handler base64-encoded, whatever its Content-Type. */
   forceBase64?: boolean;
   /** REST API only: Content-Types whose bodies arrive base64-encoded (`image/*`, `*\/*` allowed). */
@@ -42,6 +74,8 @@ export interface ApiGatewayHandle {
   /** Base URL including the stage prefix of a named stage, no trailing slash. */
   url: string;
   port: number;
+  /** Containers and invocations per function of the module routes. */
+  functionStats(): FunctionStats[];
   close(): Promise<void>;
 }
 
@@ -64,10 +98,13 @@ export const startApiGateway = async (options: ApiGatewayOptions): Promise<ApiGa
     binaryMediaTypes: options.binaryMediaTypes ?? [],
   };
 
+  const pools = createPools(options.routes, options.functions ?? {});
+  await Promise.all([...pools.values()].map((pool) => pool.prepare()));
+
   const resolveRoute = (request: GatewayRequest): RouteTarget | undefined => {
     if (stagePrefix && !request.rawPath.startsWith(`${stagePrefix}/`)) return undefined;
     const path = request.rawPath.slice(stagePrefix.length);
-    const sameMethod = (route: ApiRoute) => route.method.toUpperCase() === request.method;
+    const sameMethod = (route: Route) => route.method.toUpperCase() === request.method;
     const candidates = options.routes.filter((route) => route.path === path);
     // An explicit method wins over ANY, as route selection does in API Gateway.
     const route = candidates.find(sameMethod) ?? candidates.find((candidate) => candidate.method.toUpperCase() === 'ANY');
@@ -86,7 +123,14 @@ export const startApiGateway = async (options: ApiGatewayOptions): Promise<ApiGa
       version === '2.0'
         ? buildHttpApiEvent(request, target, ids, eventOptions)
         : buildRestApiEvent(request, target, ids, eventOptions);
-    const invocation = await invokeHandler(target.route, event, ids);
+    const { route } = target;
+    const invocation: PoolInvocation = isModuleRoute(route)
+      ? await pools.get(functionKey(route))!.invoke(event, ids)
+      : await invokeHandler(route, event, ids);
+    if ('throttled' in invocation) {
+      log(`[api-gateway] ${route.method.toUpperCase()} ${route.path} (request ${ids.requestId}): throttled, every container of the function is busy (concurrency limit ${options.functions?.concurrency ?? DEFAULT_FUNCTION_CONCURRENCY})`);
+      return withRequestId(THROTTLED(), version, ids.requestId);
+    }
     const answer = invocation.ok
       ? (version === '2.0' ? httpApiAnswer : restApiAnswer)(invocation.result)
       : null;
@@ -108,8 +152,53 @@ export const startApiGateway = async (options: ApiGatewayOptions): Promise<ApiGa
   return {
     url: `${listening.url}${stagePrefix}`,
     port: listening.port,
-    close: listening.close,
+    functionStats: () => [...pools.values()].map((pool) => pool.snapshot()),
+    close: async () => {
+      await listening.close();
+      await Promise.all([...pools.values()].map((pool) => pool.close()));
+    },
   };
+};
+
+/**
+ * A throttled invocation. Lambda refuses it with 429 TooManyRequestsException, which API
+ * Gateway's proxy integration passes on as a 500 (AWS Lambda guide, "Handling Lambda errors
+ * with an API Gateway API"); API Gateway's own throttling answers 429 "Too Many Requests".
+ * The emulation answers the 429: the local limit is a capacity knob, and a client should
+ * read "retry later", not "server error", when it is reached.
+ */
+const THROTTLED = () => gatewayError(429, 'Too Many Requests');
+
+const functionKey = (route: ModuleRoute) => `${route.module.entry}#${route.module.export ?? 'handler'}`;
+
+/** One pool per function: routes naming the same module and export share it. */
+const createPools = (routes: readonly Route[], options: FunctionOptions): Map<string, FunctionPool> => {
+  const pools = new Map<string, FunctionPool>();
+  const settings = {
+    concurrency: options.concurrency ?? DEFAULT_FUNCTION_CONCURRENCY,
+    environment: options.environment ?? (() => ({})),
+    log: options.log ?? ((line: string) => process.stdout.write(`${line}\n`)),
+    ...(options.idleMs !== undefined ? { idleMs: options.idleMs } : {}),
+  };
+  for (const route of routes) {
+    if (!isModuleRoute(route) || pools.has(functionKey(route))) continue;
+    const { entry } = route.module;
+    const functionName = route.functionName ?? `local-${entry.replace(/\.[a-z]+$/, '').replace(/[^A-Za-z0-9]+/g, '-')}`.replace(/-+$/, '');
+    pools.set(
+      functionKey(route),
+      new FunctionPool(
+        {
+          functionName,
+          entry,
+          exportName: route.module.export ?? 'handler',
+          timeoutMs: route.timeoutMs ?? DEFAULT_FUNCTION_TIMEOUT_MS,
+          memoryMb: route.memoryMb ?? 128,
+        },
+        settings,
+      ),
+    );
+  }
+  return pools;
 };
 
 const withRequestId = (answer: HttpAnswer, version: PayloadVersion, requestId: string): HttpAnswer => {

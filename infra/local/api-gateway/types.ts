@@ -12,17 +12,45 @@ export type LambdaHandler = (
   callback: (error?: unknown, result?: unknown) => void,
 ) => unknown;
 
-export interface ApiRoute {
+interface RouteBase {
   /** HTTP method, or `ANY`. */
   method: string;
   /** Exact path, e.g. `/oauth/access_token` (no stage prefix, no path parameters). */
   path: string;
-  handler: LambdaHandler;
-  /** Shown in the Lambda context; default derived from the path. */
+  /** Shown in the Lambda context; default derived from the path (in-process) or the module (containers). */
   functionName?: string;
   /** The function's timeout (context.getRemainingTimeInMillis counts down from it); default 30 s. */
   timeoutMs?: number;
 }
+
+/** A route served by a function called in this process (tests of the emulation itself). */
+export interface ApiRoute extends RouteBase {
+  handler: LambdaHandler;
+}
+
+/** Where a Lambda function's code is: a handler module and its export, as in `index.handler`. */
+export interface HandlerModule {
+  /** Source file of the handler, absolute or relative to the project root (bundled as deployed). */
+  entry: string;
+  /** Exported handler function; default `handler`. */
+  export?: string;
+}
+
+/**
+ * A route served by a Lambda function emulated with containers: each container a worker
+ * thread with its own instance of the bundled module (see api-gateway/containers.ts).
+ * Routes naming the same module and export share one function and its containers, as
+ * routes sharing one integration do on AWS.
+ */
+export interface ModuleRoute extends RouteBase {
+  module: HandlerModule;
+  /** Shown as the function's memory size (context, AWS_LAMBDA_FUNCTION_MEMORY_SIZE); default 128. */
+  memoryMb?: number;
+}
+
+export type Route = ApiRoute | ModuleRoute;
+
+export const isModuleRoute = (route: Route): route is ModuleRoute => 'module' in route;
 
 export type PayloadVersion = '2.0' | '1.0';
 
@@ -45,7 +73,7 @@ export interface GatewayRequest {
 
 /** What the route resolution adds to a request: which route, under which stage. */
 export interface RouteTarget {
-  route: ApiRoute;
+  route: Route;
   /** Path without the stage prefix. */
   path: string;
   stage: string;
