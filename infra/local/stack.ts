@@ -17,7 +17,8 @@ import type { Tenant } from '../../functions/core/tenant.js';
 import type { ApiGatewayEvent } from '../../functions/http/event.js';
 import { startDynamoDbLocal, type DynamoDbLocalHandle } from './dynamodb-local.js';
 import { startKmsEndpoint } from './kms/server.js';
-import { startApiGateway } from './api-gateway.js';
+import { startApiGateway, type ModuleRoute } from './api-gateway.js';
+import { HANDLER_ENTRIES } from '../bundling.js';
 import { startFacebookEmulator, type FacebookEmulatorHandle, type FacebookEmulatorOptions } from './emulators/facebook.js';
 import { startGoogleEmulator, type GoogleEmulatorHandle } from './emulators/google.js';
 import { startTwitterEmulator, type TwitterEmulatorHandle } from './emulators/twitter.js';
@@ -58,11 +59,19 @@ export interface LocalStackOptions {
   facebookTokens?: FacebookEmulatorOptions['tokens'];
   configCacheTtlSeconds?: number;
   /**
-   * 'lambda': serve through the real `functions/<name>/handler.ts` modules, configured by
-   * process.env exactly as on AWS (one stack per process: npm start).
+   * 'lambda': serve through the real `functions/<name>/handler.ts` modules, bundled as
+   * deployed and run in Lambda-like containers (worker threads, one request at a time each,
+   * see api-gateway/containers.ts), configured by their environment exactly as on AWS.
    * 'inline' (default): build this stack's own runtime, so tests can run several stacks.
    */
   entryPoints?: 'lambda' | 'inline';
+  /**
+   * 'lambda' only: containers per function at most, like a reserved concurrency (npm start:
+   * FUNCTION_CONCURRENCY); past it the API answers 429. Default DEFAULT_FUNCTION_CONCURRENCY.
+   */
+  functionConcurrency?: number;
+  /** 'lambda' only: where the functions' log lines go (their stdout); default this process's stdout. */
+  functionLog?: (line: string) => void;
 }
 
 /** The collaborators of the three functions, as built for an inline stack. */
@@ -104,6 +113,16 @@ export const ROUTES = [
   'GET /userinfo',
   'POST /userinfo',
 ] as const;
+
+/**
+ * The three functions as infra/stack.ts deploys them (memory, timeout; the token function's
+ * timeout for the local 5 s provider timeout), each a module of its own.
+ */
+const LAMBDA_FUNCTIONS = {
+  token: { module: { entry: HANDLER_ENTRIES.token }, functionName: 'local-token', memoryMb: 1024, timeoutMs: 15_000 },
+  userinfo: { module: { entry: HANDLER_ENTRIES.userinfo }, functionName: 'local-userinfo', memoryMb: 512, timeoutMs: 10_000 },
+  discovery: { module: { entry: HANDLER_ENTRIES.discovery }, functionName: 'local-discovery', memoryMb: 256, timeoutMs: 10_000 },
+} as const;
 
 /** Dummy credentials: the local services accept any; the SDK insists on having some. */
 export const useLocalCredentials = (): void => {
@@ -176,25 +195,25 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     let issuer = '';
     let api;
     if (options.entryPoints === 'lambda') {
-      const [token, userinfo, discovery] = await Promise.all([
-        import('../../functions/token/handler.js'),
-        import('../../functions/userinfo/handler.js'),
-        import('../../functions/discovery/handler.js'),
-      ]);
+      const route = (method: string, path: string, fn: keyof typeof LAMBDA_FUNCTIONS): ModuleRoute => ({ method, path, ...LAMBDA_FUNCTIONS[fn] });
       api = await startApiGateway({
         port,
         payloadVersion,
         routes: [
-          { method: 'POST', path: '/oauth/access_token', handler: token.handler },
-          { method: 'GET', path: '/.well-known/openid-configuration', handler: discovery.handler },
-          { method: 'GET', path: '/.well-known/jwks.json', handler: discovery.handler },
-          { method: 'GET', path: '/userinfo', handler: userinfo.handler },
-          { method: 'POST', path: '/userinfo', handler: userinfo.handler },
+          route('POST', '/oauth/access_token', 'token'),
+          route('GET', '/.well-known/openid-configuration', 'discovery'),
+          route('GET', '/.well-known/jwks.json', 'discovery'),
+          route('GET', '/userinfo', 'userinfo'),
+          route('POST', '/userinfo', 'userinfo'),
         ],
+        functions: {
+          // Exactly what a Lambda function would see; the handlers build their runtime from it.
+          environment: () => ({ ...environment, ISSUER: issuer }),
+          ...(options.functionConcurrency !== undefined ? { concurrency: options.functionConcurrency } : {}),
+          ...(options.functionLog ? { log: options.functionLog } : {}),
+        },
       });
       issuer = `${api.url}/`;
-      // Exactly what a Lambda function would see; the handlers build their runtime from it.
-      Object.assign(process.env, environment, { ISSUER: issuer });
     } else {
       // Requests cannot arrive before this function returns, by which time `runtime` is set.
       const current = () => runtime!;

@@ -16,6 +16,8 @@ import { removeLocalState, writeLocalState } from './state-file.js';
  *   PAYLOAD_VERSION=1.0      emulate a REST API (payload 1.0) instead of an HTTP API (2.0)
  *   SIGNING_ALG=ES256        sign with an ECC_NIST_P256 key instead of RSA_2048
  *   DYNAMODB_PORT (8000), KMS_PORT (8001)  where DynamoDB Local and the KMS endpoint listen
+ *   FUNCTION_CONCURRENCY (100)  containers per function at most, like a reserved concurrency:
+ *                            a burst beyond it is answered 429 (infra/local/api-gateway/containers.ts)
  *   EMULATOR_PORTS=free      free ports for the emulators, DynamoDB Local and KMS; the default
  *                            tenant then follows them (a TENANT_FILE keeps its own endpoints)
  */
@@ -47,6 +49,11 @@ const portFromEnv = (name: string, fallback: number): number => {
   return Number.isInteger(port) && port > 0 && port < 65536 ? port : fail(`${name} must be a port number`);
 };
 
+const countFromEnv = (name: string): number => {
+  const count = Number(process.env[name]);
+  return Number.isInteger(count) && count > 0 ? count : fail(`${name} must be a positive integer`);
+};
+
 const main = async () => {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const port = Number(process.env.PORT ?? 3000);
@@ -68,6 +75,7 @@ const main = async () => {
       signingAlg,
       ...(tenant ? { tenant } : {}),
       entryPoints: 'lambda',
+      ...(process.env.FUNCTION_CONCURRENCY ? { functionConcurrency: countFromEnv('FUNCTION_CONCURRENCY') } : {}),
       emulatorPorts: freeEmulatorPorts ? 'free' : DEFAULT_EMULATOR_PORTS,
       ...(freeEmulatorPorts ? {} : { dynamoPort: portFromEnv('DYNAMODB_PORT', 8000), kmsPort: portFromEnv('KMS_PORT', 8001) }),
       ...(persistDir ? { persistDir } : {}),
