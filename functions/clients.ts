@@ -12,13 +12,26 @@ export interface ServiceEndpoints {
  */
 export const KMS_DEADLINE_MS = 3_000;
 
-/** Without `throwOnRequestTimeout` the SDK only warns about a stalled request and keeps waiting. */
-export const createKmsClient = (endpoint?: string): KMSClient =>
-  new KMSClient({
+/**
+ * Without `throwOnRequestTimeout` the SDK only warns about a stalled request and keeps waiting.
+ * The connection settings, value by value:
+ * - keepAlive: one Sign per exchange, one after another per container; a kept socket saves
+ *   the handshake each time (the SDK's default, stated because we rely on it).
+ * - maxSockets 50 (the SDK's default): a container signs one token at a time; only the
+ *   in-process test runtime shares a client between concurrent requests.
+ * - connectionTimeout 1 s, below the 1.5 s request timeout: KMS answers from several hosts,
+ *   and a connection that does not open within 1 s is better retried (the next attempt may
+ *   reach another) than waited for. Locally the KMS endpoint is a Node server whose accept
+ *   backlog (511) no burst of containers fills, so no SYN is dropped and retransmitted there.
+ */
+export const createKmsClient = (endpoint?: string): KMSClient => {
+  const agent = { keepAlive: true, maxSockets: 50 };
+  return new KMSClient({
     ...(endpoint ? { endpoint } : {}),
     maxAttempts: 3,
-    requestHandler: { connectionTimeout: 1_000, requestTimeout: 1_500, throwOnRequestTimeout: true },
+    requestHandler: { connectionTimeout: 1_000, requestTimeout: 1_500, throwOnRequestTimeout: true, httpAgent: agent, httpsAgent: agent },
   });
+};
 
 /** Builds a value on first use and keeps it for the container's lifetime. */
 export const perContainer = <T>(build: () => T): (() => T) => {

@@ -15,21 +15,42 @@ export interface DocumentClientOptions {
  * eating the request budget (3 attempts of at most 1 s plus jittered backoff: about 3.5 s);
  * the SDK's standard retry mode adds the backoff. Without `throwOnRequestTimeout` the SDK
  * only warns about a request past its timeout and keeps waiting.
+ *
+ * The connection settings, value by value:
+ * - keepAlive: a container serves its requests one after another, and reusing the socket
+ *   saves a TCP (and, on AWS, TLS) handshake per call. It also means a burst served by warm
+ *   containers opens no new connection at all (the SDK's default, stated because we rely on it).
+ * - maxSockets 50 (the SDK's default): a container runs one exchange at a time with at most
+ *   a few calls in flight, so it never gets near; only the in-process test runtime, where
+ *   one client serves every concurrent request, reaches it, and 50 is also the accept
+ *   backlog of DynamoDB Local (Java's default), which one client then cannot overflow.
+ * - connectionTimeout equal to the request timeout: the SDK starts both timers when the
+ *   request is made (waiting for a free socket included), so the request timeout already
+ *   bounds connecting. A shorter connect bound only adds one failure: when a burst of new
+ *   connections fills a server's accept queue, the kernel drops the SYN and the client
+ *   sends it again after 1 s (then 3 s), so a 1 s connect timeout fails exactly the
+ *   connections a moment's patience would have made. That was issue 16's 503s against
+ *   DynamoDB Local under `npm start` (5 s per attempt there); on AWS both are 1 s, as before.
  */
-export const createDocumentClient = (options: DocumentClientOptions = {}): DynamoDBDocumentClient =>
-  DynamoDBDocumentClient.from(
+export const createDocumentClient = (options: DocumentClientOptions = {}): DynamoDBDocumentClient => {
+  const requestTimeout = options.requestTimeoutMs ?? 1_000;
+  const agent = { keepAlive: true, maxSockets: 50 };
+  return DynamoDBDocumentClient.from(
     new DynamoDBClient({
       ...(options.endpoint ? { endpoint: options.endpoint } : {}),
       ...(options.region ? { region: options.region } : {}),
       maxAttempts: 3,
       requestHandler: {
-        connectionTimeout: 1_000,
-        requestTimeout: options.requestTimeoutMs ?? 1_000,
+        connectionTimeout: requestTimeout,
+        requestTimeout,
         throwOnRequestTimeout: true,
+        httpAgent: agent,
+        httpsAgent: agent,
       },
     }),
     { marshallOptions: { removeUndefinedValues: true } },
   );
+};
 
 const TRANSIENT = new Set([
   'ProvisionedThroughputExceededException',

@@ -17,7 +17,7 @@ import type { Tenant } from '../../functions/core/tenant.js';
 import type { ApiGatewayEvent } from '../../functions/http/event.js';
 import { startDynamoDbLocal, type DynamoDbLocalHandle } from './dynamodb-local.js';
 import { startKmsEndpoint } from './kms/server.js';
-import { startApiGateway, type ModuleRoute } from './api-gateway.js';
+import { startApiGateway, type FunctionStats, type ModuleRoute } from './api-gateway.js';
 import { HANDLER_ENTRIES } from '../bundling.js';
 import { startFacebookEmulator, type FacebookEmulatorHandle, type FacebookEmulatorOptions } from './emulators/facebook.js';
 import { startGoogleEmulator, type GoogleEmulatorHandle } from './emulators/google.js';
@@ -102,6 +102,8 @@ export interface LocalStack {
   environment: Record<string, string>;
   runtime: Runtime | undefined;
   routes: string[];
+  /** 'lambda' only: containers and invocations per function so far (empty for an inline stack). */
+  functionStats(): FunctionStats[];
   stop(): Promise<void>;
 }
 
@@ -270,6 +272,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
         environment,
         runtime,
         routes: [...ROUTES],
+        functionStats: () => apiServer.functionStats(),
         stop,
       };
     }

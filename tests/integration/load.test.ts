@@ -11,72 +11,133 @@ import { postToken, startTestStack } from '../support/stack.js';
 /**
  * Concurrency and sustained load through the local stack (loopback only, bounded in count
  * and time): no duplicate users, no lost updates, no errors, no runaway memory.
+ *
+ * The bursts run against the stack `npm start` runs ('lambda' entry points): every function
+ * in Lambda-like containers, one request at a time each, with npm start's timeouts. The
+ * sustained load runs against an inline stack, whose heap this process can watch.
  */
+const ROUNDS = 10;
+const BURST = 100;
+const MALFORMED = 300;
+
+const facebookUser = (id: bigint, name: string): FacebookTokenGrant => ({
+  app: FACEBOOK_APP,
+  profile: { ...FACEBOOK_USERS.bob, id: String(id), name, email: undefined },
+  type: 'USER',
+  expiresIn: 3_600,
+  state: 'active',
+  scopes: ['public_profile'],
+});
+
+/** Per round: one identity for the same-identity burst and BURST fresh ones; never seen before the round. */
+const burstToken = (round: number, i: number | 'shared') => `fb-burst-${round}-${i}`;
+const burstTokens: Record<string, FacebookTokenGrant> = {};
+for (let round = 0; round < ROUNDS; round += 1) {
+  const base = 30_000_000_000_000_000n + BigInt(round * 1_000);
+  burstTokens[burstToken(round, 'shared')] = facebookUser(base + 999n, `Burst ${round} shared`);
+  for (let i = 0; i < BURST; i += 1) burstTokens[burstToken(round, i)] = facebookUser(base + BigInt(i), `Burst ${round} user ${i}`);
+}
+
 const DISTINCT_USERS = 100;
 const distinctTokens: Record<string, FacebookTokenGrant> = Object.fromEntries(
-  Array.from({ length: DISTINCT_USERS }, (_, i) => {
-    const id = String(20_000_000_000_000_000n + BigInt(i));
-    return [
-      `fb-load-user-${i}`,
-      {
-        app: FACEBOOK_APP,
-        profile: { ...FACEBOOK_USERS.bob, id, name: `Load User ${i}`, email: undefined },
-        type: 'USER',
-        expiresIn: 3_600,
-        state: 'active',
-        scopes: ['public_profile'],
-      } satisfies FacebookTokenGrant,
-    ];
-  }),
+  Array.from({ length: DISTINCT_USERS }, (_, i) => [
+    `fb-load-user-${i}`,
+    facebookUser(20_000_000_000_000_000n + BigInt(i), `Load User ${i}`),
+  ]),
 );
 
+let lambdaStack: LocalStack;
 let stack: LocalStack;
 let db: DynamoDBDocumentClient;
+const functionLines: string[] = [];
 beforeAll(async () => {
-  // A generous provider timeout: here the stack, the emulators and 100 clients share one
-  // event loop, which a Lambda container (one request at a time) never does.
-  stack = await startTestStack({ facebookTokens: distinctTokens, providerTimeoutMs: 10_000 });
+  [lambdaStack, stack] = await Promise.all([
+    // npm start's settings: provider and DynamoDB timeouts 5 s, 100 containers per function.
+    startTestStack({
+      entryPoints: 'lambda',
+      facebookTokens: burstTokens,
+      providerTimeoutMs: 5_000,
+      functionLog: (line) => functionLines.push(line),
+    }),
+    // A generous provider timeout: here the stack, the emulators and 16 clients share one
+    // event loop, which a Lambda container (one request at a time) never does.
+    startTestStack({ facebookTokens: distinctTokens, providerTimeoutMs: 10_000 }),
+  ]);
   db = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: stack.dynamoEndpoint, region: 'us-east-1' }));
 });
-afterAll(() => stack?.stop());
+afterAll(() => Promise.all([lambdaStack?.stop(), stack?.stop()]));
 
-const login = (token: string) => postToken(stack, { client_id: 'my-app', connection: 'facebook', access_token: token });
+const login = (on: LocalStack, token: string) => postToken(on, { client_id: 'my-app', connection: 'facebook', access_token: token });
 
-const items = async (prefix: string) => {
+const items = async (on: LocalStack, prefix: string) => {
   const all: Record<string, unknown>[] = [];
   let start: Record<string, unknown> | undefined;
   do {
-    const page = await db.send(new ScanCommand({ TableName: stack.tableName, ...(start ? { ExclusiveStartKey: start } : {}) }));
+    const page = await db.send(new ScanCommand({ TableName: on.tableName, ...(start ? { ExclusiveStartKey: start } : {}) }));
     all.push(...(page.Items ?? []));
     start = page.LastEvaluatedKey;
   } while (start);
   return all.filter((item) => String(item.pk).startsWith(prefix));
 };
 
-describe('concurrency', () => {
-  it('100 concurrent first logins of one identity: one user, every login counted', async () => {
-    const responses = await Promise.all(Array.from({ length: 100 }, () => login('fb-load-user-0')));
-    const ok = responses.filter((r) => r.status === 200);
-    expect(responses.map((r) => r.status).filter((s) => s !== 200)).toEqual([]);
-    expect(new Set(ok.map((r) => decodeJwt(r.body.id_token as string).sub)).size).toBe(1);
-    const [user] = (await items('USER#')).filter((item) => item.user_id === `facebook|${distinctTokens['fb-load-user-0']!.profile.id}`);
-    expect(user?.logins_count).toBe(ok.length);
-  });
+/** Requests a client may send by mistake; each must be a 4xx, never a 5xx. */
+const MALFORMED_REQUESTS: Array<{ contentType: string; body: string }> = [
+  { contentType: 'application/json', body: '{"client_id":"my-app",' },
+  { contentType: 'application/json', body: JSON.stringify({ client_id: 'my-app', access_token: 'x' }) },
+  { contentType: 'application/json', body: JSON.stringify({ client_id: 'no-such-app', connection: 'facebook', access_token: 'x' }) },
+  { contentType: 'application/json', body: JSON.stringify({ client_id: 'my-app', connection: 'facebook', access_token: '' }) },
+  { contentType: 'text/plain', body: 'client_id=my-app' },
+  { contentType: 'application/json', body: JSON.stringify({ client_id: 'my-app', connection: 'facebook', access_token: 'not-a-token' }) },
+];
 
-  it('100 concurrent first logins of distinct identities: 100 users, no duplicates', async () => {
-    const responses = await Promise.all(Array.from({ length: DISTINCT_USERS }, (_, i) => login(`fb-load-user-${i}`)));
-    expect(responses.filter((r) => r.status !== 200).map((r) => r.body)).toEqual([]);
-    const subs = responses.map((r) => decodeJwt(r.body.id_token as string).sub);
-    expect(new Set(subs).size).toBe(DISTINCT_USERS);
-    const users = await items('USER#');
-    const identities = await items('IDENTITY#');
-    expect(new Set(users.map((u) => u.pk)).size).toBe(users.length);
-    expect(users.filter((u) => String(u.pk).startsWith('USER#facebook|2000'))).toHaveLength(DISTINCT_USERS);
-    expect(identities.filter((i) => String(i.pk).startsWith('IDENTITY#facebook|2000'))).toHaveLength(DISTINCT_USERS);
-    // Login counts add up: user 0 had 100 logins before, the others 1.
-    const counts = users.filter((u) => String(u.pk).startsWith('USER#facebook|2000')).map((u) => u.logins_count as number);
-    expect(counts.reduce((a, b) => a + b, 0)).toBe(100 + DISTINCT_USERS);
-  });
+const sendMalformed = async (on: LocalStack, count: number, clients: number): Promise<number[]> => {
+  const statuses: number[] = [];
+  let next = 0;
+  const client = async () => {
+    while (next < count) {
+      const request = MALFORMED_REQUESTS[next++ % MALFORMED_REQUESTS.length]!;
+      const response = await fetch(`${on.url}/oauth/access_token`, { method: 'POST', headers: { 'content-type': request.contentType }, body: request.body });
+      await response.arrayBuffer();
+      statuses.push(response.status);
+    }
+  };
+  await Promise.all(Array.from({ length: clients }, client));
+  return statuses;
+};
+
+const subOf = (call: { body: Record<string, unknown> }) => decodeJwt(call.body.id_token as string).sub;
+
+describe('bursts of first logins (npm start: Lambda-like containers)', () => {
+  it(`${ROUNDS} rounds of ${MALFORMED} malformed requests, then ${BURST} concurrent first logins of one identity and of ${BURST} identities: all 200, one sub each`, async ({ annotate }) => {
+    const started = Date.now();
+    for (let round = 0; round < ROUNDS; round += 1) {
+      const malformed = await sendMalformed(lambdaStack, MALFORMED, 25);
+      expect(malformed.filter((status) => status < 400 || status >= 500 || status === 429)).toEqual([]);
+
+      const same = await Promise.all(Array.from({ length: BURST }, () => login(lambdaStack, burstToken(round, 'shared'))));
+      expect(same.filter((r) => r.status !== 200).map((r) => [r.status, r.body])).toEqual([]);
+      expect(new Set(same.map(subOf)).size).toBe(1);
+
+      const distinct = await Promise.all(Array.from({ length: BURST }, (_, i) => login(lambdaStack, burstToken(round, i))));
+      expect(distinct.filter((r) => r.status !== 200).map((r) => [r.status, r.body])).toEqual([]);
+      const subs = distinct.map(subOf);
+      expect(new Set(subs).size).toBe(BURST);
+      expect(subs).not.toContain(subOf(same[0]!));
+    }
+    // Every login was counted once on its user, whichever container served it.
+    const users = (await items(lambdaStack, 'USER#facebook|3000')).map((user) => user.logins_count as number);
+    expect(users).toHaveLength(ROUNDS * (BURST + 1));
+    expect(users.reduce((a, b) => a + b, 0)).toBe(ROUNDS * 2 * BURST);
+
+    const [token] = lambdaStack.functionStats().filter((stats) => stats.functionName === 'local-token');
+    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    await annotate(`${ROUNDS} rounds in ${seconds} s; token function: ${token!.peakContainers} containers at most, ${token!.coldStarts} cold starts, ${token!.invocations} invocations`);
+    // The bursts were served by many containers (one request at a time each), none throttled.
+    expect(token!.peakContainers).toBeGreaterThan(1);
+    expect(token!.peakContainers).toBeLessThanOrEqual(100);
+    expect(token!.throttles).toBe(0);
+    expect(functionLines.filter((line) => line.includes('"type":"platform.report"') && !line.includes('"status":"success"'))).toEqual([]);
+  }, 240_000);
 });
 
 // A full collection before each sample, so the heap figures measure what is retained.
@@ -93,7 +154,7 @@ describe('sustained load', () => {
     const worker = async () => {
       while (next < TOTAL) {
         const i = next++;
-        const response = await login(`fb-load-user-${i % DISTINCT_USERS}`);
+        const response = await login(stack, `fb-load-user-${i % DISTINCT_USERS}`);
         if (response.status !== 200) errorsSeen += 1;
         if (i % 500 === 499) {
           collectGarbage();

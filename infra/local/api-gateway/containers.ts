@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { createInterface } from 'node:readline';
 import { Worker } from 'node:worker_threads';
 import type { ContainerData, FromContainer, ToContainer } from './container-runtime.js';
@@ -61,6 +62,8 @@ class Container {
   /** Settles with the init duration, or rejects with the reason the init failed. */
   readonly ready: Promise<number>;
   idleTimer: NodeJS.Timeout | undefined;
+  /** The init duration, until the first invocation's report carries it. */
+  pendingInitMs: number | undefined;
 
   constructor(runtimeUrl: string, data: ContainerData, env: Record<string, string>, log: (line: string) => void, onExit: () => void) {
     // Init Duration counts from the start of the environment (here: the worker thread), as on AWS.
@@ -122,9 +125,40 @@ class InitFailure extends Error {
   }
 }
 
+/**
+ * Cold starts under way at once, across all functions of this process. On AWS every
+ * container initialises on its own host; here they share this machine's cores, and a
+ * hundred simultaneous inits (about 0.2 s of CPU each) would starve the containers already
+ * serving, whose provider deadlines then expire. So inits beyond the core count wait their turn.
+ */
+const INIT_SLOTS = Math.max(2, availableParallelism());
+let initsRunning = 0;
+const initQueue: Array<() => void> = [];
+const acquireInitSlot = (): Promise<void> => {
+  if (initsRunning < INIT_SLOTS) {
+    initsRunning += 1;
+    return Promise.resolve();
+  }
+  return new Promise((resolve) => initQueue.push(resolve));
+};
+const releaseInitSlot = () => {
+  const next = initQueue.shift();
+  if (next) next();
+  else initsRunning -= 1;
+};
+
+type Waiter = (outcome: Container | InitFailure) => void;
+
 export class FunctionPool {
   private readonly idle: Container[] = [];
   private readonly alive = new Set<Container>();
+  /** Invocations waiting for a container (each has one starting on its behalf). */
+  private readonly waiting: Waiter[] = [];
+  /** Invocations in flight: being served or waiting for a container (Lambda's concurrency). */
+  private inFlight = 0;
+  /** Starts waiting for an init slot (not yet in `alive`) and starts initialising (in `alive`). */
+  private queuedStarts = 0;
+  private initialising = 0;
   private readonly stats: FunctionStats;
   private closed = false;
 
@@ -141,39 +175,90 @@ export class FunctionPool {
     return { ...this.stats, containers: this.alive.size };
   }
 
+  /**
+   * Lambda's concurrency is the number of invocations in flight; at the limit, the next one
+   * is throttled. A waiting invocation takes the first container free for it: the one started
+   * on its behalf or, if sooner, one that finished another invocation (a local departure: on
+   * AWS it would wait for its own container, which starts as fast as any other there).
+   */
   async invoke(event: unknown, ids: InvocationIds): Promise<PoolInvocation> {
-    let container = this.idle.pop();
-    let cold = false;
-    if (container) clearTimeout(container.idleTimer);
-    else {
-      if (this.closed || this.alive.size >= this.settings.concurrency) {
-        this.stats.throttles += 1;
-        return { ok: false, throttled: true };
-      }
-      container = await this.start();
-      cold = true;
+    if (this.closed || this.inFlight >= this.settings.concurrency) {
+      this.stats.throttles += 1;
+      return { ok: false, throttled: true };
     }
-    this.stats.invocations += 1;
-
-    let initMs: number | undefined;
+    this.inFlight += 1;
     try {
-      const waitedInit = await container.ready;
-      if (cold) initMs = waitedInit;
-    } catch (error) {
-      // An init failure: Lambda answers the invocation with the error and discards the environment.
-      const failure = error as InitFailure;
-      void this.discard(container);
-      this.report(container, ids, 'error', 0, failure.initMs);
-      return { ok: false, reason: failure.reason };
+      const container = this.idle.pop() ?? (await this.waitForContainer());
+      if (container instanceof InitFailure) {
+        // An init failure: Lambda answers the invocation with the error and discards the environment.
+        this.report(undefined, ids, 'error', 0, container.initMs);
+        return { ok: false, reason: container.reason };
+      }
+      clearTimeout(container.idleTimer);
+      this.stats.invocations += 1;
+      const initMs = container.pendingInitMs;
+      container.pendingInitMs = undefined;
+      const started = performance.now();
+      const { invocation, status } = await this.call(container, event, ids);
+      this.report(container, ids, status, performance.now() - started, initMs);
+      this.release(container);
+      return invocation;
+    } finally {
+      this.inFlight -= 1;
     }
-    const started = performance.now();
-    const { invocation, status } = await this.call(container, event, ids);
-    this.report(container, ids, status, performance.now() - started, initMs);
-    this.release(container);
-    return invocation;
   }
 
-  private async start(): Promise<Container> {
+  private waitForContainer(): Promise<Container | InitFailure> {
+    return new Promise((resolve) => {
+      this.waiting.push(resolve);
+      this.provision();
+    });
+  }
+
+  /** Starts a container for each waiting invocation that no start under way will serve. */
+  private provision() {
+    while (
+      !this.closed &&
+      this.queuedStarts + this.initialising < this.waiting.length &&
+      this.alive.size + this.queuedStarts < this.settings.concurrency
+    ) {
+      this.queuedStarts += 1;
+      void this.startOne();
+    }
+  }
+
+  private async startOne(): Promise<void> {
+    await acquireInitSlot();
+    this.queuedStarts -= 1;
+    // A warm container may have served the invocation meanwhile: no start is needed any more.
+    if (this.closed || this.initialising >= this.waiting.length) {
+      releaseInitSlot();
+      return;
+    }
+    this.initialising += 1;
+    let outcome: Container | InitFailure;
+    try {
+      const container = await this.spawn();
+      try {
+        container.pendingInitMs = await container.ready;
+        outcome = container;
+      } catch (failure) {
+        void this.discard(container);
+        outcome = failure as InitFailure;
+      }
+    } catch (error) {
+      outcome = new InitFailure(`init failed (${(error as Error).constructor.name})`, 0);
+    } finally {
+      this.initialising -= 1;
+      releaseInitSlot();
+    }
+    if (outcome instanceof InitFailure) {
+      this.waiting.shift()?.(outcome);
+      this.provision();
+    } else this.release(outcome);
+  }
+
+  private async spawn(): Promise<Container> {
     const [runtimeUrl, bundleUrl] = await Promise.all([containerRuntime(), functionBundle(this.spec.entry)]);
     const { functionName, memoryMb } = this.spec;
     const env = {
@@ -224,8 +309,11 @@ export class FunctionPool {
     }
   }
 
+  /** A free container serves the next waiting invocation, or waits warm until reclaimed. */
   private release(container: Container) {
     if (this.closed || !this.alive.has(container)) return;
+    const next = this.waiting.shift();
+    if (next) return next(container);
     container.idleTimer = setTimeout(() => void this.discard(container), this.settings.idleMs ?? DEFAULT_IDLE_MS);
     container.idleTimer.unref();
     this.idle.push(container);
@@ -235,6 +323,8 @@ export class FunctionPool {
     this.alive.delete(container);
     const index = this.idle.indexOf(container);
     if (index >= 0) this.idle.splice(index, 1);
+    // Waiting invocations that counted on this container need another.
+    this.provision();
   }
 
   private discard(container: Container): Promise<void> {
@@ -247,7 +337,7 @@ export class FunctionPool {
    * function and log stream so lines from many containers can be told apart locally.
    * `initDurationMs` appears on cold starts only, as on AWS.
    */
-  private report(container: Container, ids: InvocationIds, status: string, durationMs: number, initMs: number | undefined) {
+  private report(container: Container | undefined, ids: InvocationIds, status: string, durationMs: number, initMs: number | undefined) {
     const metrics = {
       durationMs: round(durationMs),
       billedDurationMs: Math.ceil(durationMs),
@@ -259,7 +349,7 @@ export class FunctionPool {
         time: new Date().toISOString(),
         type: 'platform.report',
         functionName: this.spec.functionName,
-        logStreamName: container.logStreamName,
+        ...(container ? { logStreamName: container.logStreamName } : {}),
         record: { requestId: ids.awsRequestId, status, metrics },
       }),
     );
@@ -267,6 +357,7 @@ export class FunctionPool {
 
   async close(): Promise<void> {
     this.closed = true;
+    for (const waiter of this.waiting.splice(0)) waiter(new InitFailure('the API is stopping', 0));
     await Promise.all([...this.alive].map((container) => this.discard(container)));
   }
 }
