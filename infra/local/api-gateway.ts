@@ -169,9 +169,10 @@ export const startApiGateway = async (options: ApiGatewayOptions): Promise<ApiGa
  */
 const THROTTLED = () => gatewayError(429, 'Too Many Requests');
 
-const functionKey = (route: ModuleRoute) => `${route.module.entry}#${route.module.export ?? 'handler'}`;
+/** A function is its code and its name: routes naming the same module, export and name share one. */
+const functionKey = (route: ModuleRoute) => `${route.functionName ?? ''}|${route.module.entry}#${route.module.export ?? 'handler'}`;
 
-/** One pool per function: routes naming the same module and export share it. */
+/** One pool per function (see functionKey). */
 const createPools = (routes: readonly Route[], options: FunctionOptions): Map<string, FunctionPool> => {
   const pools = new Map<string, FunctionPool>();
   const settings = {

@@ -115,11 +115,11 @@ describe('bursts of first logins (npm start: Lambda-like containers)', () => {
       expect(malformed.filter((status) => status < 400 || status >= 500 || status === 429)).toEqual([]);
 
       const same = await Promise.all(Array.from({ length: BURST }, () => login(lambdaStack, burstToken(round, 'shared'))));
-      expect(same.filter((r) => r.status !== 200).map((r) => [r.status, r.body])).toEqual([]);
+      expect(same.filter((r) => r.status !== 200).map((r) => [round, r.status, r.body])).toEqual([]);
       expect(new Set(same.map(subOf)).size).toBe(1);
 
       const distinct = await Promise.all(Array.from({ length: BURST }, (_, i) => login(lambdaStack, burstToken(round, i))));
-      expect(distinct.filter((r) => r.status !== 200).map((r) => [r.status, r.body])).toEqual([]);
+      expect(distinct.filter((r) => r.status !== 200).map((r) => [round, r.status, r.body])).toEqual([]);
       const subs = distinct.map(subOf);
       expect(new Set(subs).size).toBe(BURST);
       expect(subs).not.toContain(subOf(same[0]!));

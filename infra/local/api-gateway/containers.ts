@@ -127,11 +127,13 @@ class InitFailure extends Error {
 
 /**
  * Cold starts under way at once, across all functions of this process. On AWS every
- * container initialises on its own host; here they share this machine's cores, and a
- * hundred simultaneous inits (about 0.2 s of CPU each) would starve the containers already
- * serving, whose provider deadlines then expire. So inits beyond the core count wait their turn.
+ * container initialises on its own host; here they share this machine's cores with the
+ * containers already serving and with DynamoDB Local, and a hundred simultaneous inits
+ * (about 0.2 s of CPU each) starve them all until request deadlines expire. Measured on
+ * 2 cores: inits on both cores still starved the serving containers of a burst; one core's
+ * worth leaves the other to them. (LOCAL_INIT_SLOTS overrides, for experiments.)
  */
-const INIT_SLOTS = Math.max(2, availableParallelism());
+const INIT_SLOTS = Number(process.env.LOCAL_INIT_SLOTS) || Math.max(1, Math.floor(availableParallelism() / 2));
 let initsRunning = 0;
 const initQueue: Array<() => void> = [];
 const acquireInitSlot = (): Promise<void> => {

@@ -39,8 +39,8 @@ export interface HandlerModule {
 /**
  * A route served by a Lambda function emulated with containers: each container a worker
  * thread with its own instance of the bundled module (see api-gateway/containers.ts).
- * Routes naming the same module and export share one function and its containers, as
- * routes sharing one integration do on AWS.
+ * Routes naming the same module, export and functionName share one function and its
+ * containers, as routes sharing one integration do on AWS.
  */
 export interface ModuleRoute extends RouteBase {
   module: HandlerModule;
