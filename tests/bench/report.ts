@@ -1,4 +1,5 @@
 import type { BundleFigures } from './bundle.js';
+import type { BurstFigures } from './burst.js';
 import type { ColdStartVariant } from './cold-start.js';
 import type { CriticalPathFigures } from './critical-path.js';
 import type { HandlerCostFigures } from './handler-cost.js';
@@ -18,6 +19,8 @@ export interface BenchResults {
   };
   criticalPath: CriticalPathFigures[];
   throughput: ThroughputFigures[];
+  /** Absent in results written before the burst benchmark existed. */
+  bursts?: BurstFigures[];
 }
 
 export interface TargetCheck {
@@ -176,6 +179,24 @@ export const printReport = (results: BenchResults & { targets: TargetCheck[] }):
       ]),
     ),
   );
+
+  if (results.bursts) {
+    section(
+      'Bursts of first logins through the Lambda-like containers (npm start)',
+      table(
+        ['burst', 'statuses', 'containers', 'cold starts', 'p50', 'p99', 'wall'],
+        results.bursts.map((burst) => [
+          burst.label,
+          Object.entries(burst.statuses).map(([status, count]) => `${status} x${count}`).join(', '),
+          burst.containers,
+          burst.coldStarts,
+          `${burst.p50Ms} ms`,
+          `${burst.p99Ms} ms`,
+          `${burst.wallMs} ms`,
+        ]),
+      ),
+    );
+  }
 
   section(
     'Targets',

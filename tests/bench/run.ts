@@ -14,6 +14,7 @@ import { measureSdkCost } from './sdk-cost.js';
 import { startBenchServices, type BenchProvider } from './services.js';
 import { round } from './stats.js';
 import { measureThroughput } from './throughput.js';
+import { measureBursts } from './burst.js';
 import { evaluateTargets, printReport } from './report.js';
 
 /**
@@ -23,7 +24,8 @@ import { evaluateTargets, printReport } from './report.js';
  * of docs/performance.md is missed.
  *
  * Knobs (environment): BENCH_DELAY_MS (50), BENCH_COLD_RUNS (7), BENCH_PATH_RUNS (10),
- * BENCH_SECONDS per concurrency level (4), BENCH_OUT (tests/bench/results.json).
+ * BENCH_SECONDS per concurrency level (4), BENCH_BURST requests per burst (100),
+ * BENCH_OUT (tests/bench/results.json).
  */
 const numberFromEnv = (name: string, fallback: number): number => {
   const value = Number(process.env[name]);
@@ -36,6 +38,7 @@ const settings = {
   pathRuns: numberFromEnv('BENCH_PATH_RUNS', 10),
   throughputSeconds: numberFromEnv('BENCH_SECONDS', 4),
   concurrency: [1, 8, 32],
+  burstSize: numberFromEnv('BENCH_BURST', 100),
 };
 const outFile = process.env.BENCH_OUT ?? fileURLToPath(new URL('./results.json', import.meta.url));
 const strict = process.argv.includes('--strict');
@@ -104,6 +107,10 @@ const main = async () => {
         throughput.push(await measureThroughput(services, { clients, seconds: settings.throughputSeconds }));
       }
 
+      step(`bursts (${settings.burstSize} concurrent first logins, Lambda-like containers)`);
+      services.setDelay(0);
+      const bursts = await measureBursts({ dynamoEndpoint: services.dynamoEndpoint, kmsEndpoint: services.kms.url }, { size: settings.burstSize });
+
       const results = {
         generatedAt: new Date().toISOString(),
         durationSeconds: round((Date.now() - started) / 1000, 1),
@@ -114,6 +121,7 @@ const main = async () => {
         coldStart,
         criticalPath,
         throughput,
+        bursts,
         targets: [] as ReturnType<typeof evaluateTargets>,
       };
       results.targets = evaluateTargets(results);

@@ -16,6 +16,8 @@ export interface BenchServices {
   stack: LocalStack;
   kms: KmsEndpointHandle;
   dynamoProxy: DelayProxyHandle;
+  /** DynamoDB Local itself, without the proxy (benchmarks of connection behaviour). */
+  dynamoEndpoint: string;
   /** One fixed delay in front of every provider, KMS and DynamoDB call. */
   setDelay(ms: number): void;
   stop(): Promise<void>;
@@ -42,6 +44,7 @@ export const startBenchServices = async (): Promise<BenchServices> => {
       stack,
       kms,
       dynamoProxy,
+      dynamoEndpoint: dynamo.endpoint,
       setDelay(ms) {
         for (const emulator of Object.values(stack.emulators)) emulator.setDelay(ms);
         kms.setDelay(ms);
