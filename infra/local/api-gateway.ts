@@ -20,6 +20,7 @@ import {
 export type { ApiRoute, HandlerModule, LambdaHandler, ModuleRoute, PayloadVersion, Route } from './api-gateway/types.js';
 export type { FunctionStats } from './api-gateway/containers.js';
 export { MAX_BODY_BYTES } from './api-gateway/request.js';
+export { prebuildFunctions } from './api-gateway/bundles.js';
 
 /**
  * Containers per function when nothing else is said: enough for a burst of a hundred

@@ -17,7 +17,7 @@ import type { Tenant } from '../../functions/core/tenant.js';
 import type { ApiGatewayEvent } from '../../functions/http/event.js';
 import { startDynamoDbLocal, type DynamoDbLocalHandle } from './dynamodb-local.js';
 import { startKmsEndpoint } from './kms/server.js';
-import { startApiGateway, type FunctionStats, type ModuleRoute } from './api-gateway.js';
+import { prebuildFunctions, startApiGateway, type FunctionStats, type ModuleRoute } from './api-gateway.js';
 import { HANDLER_ENTRIES } from '../bundling.js';
 import { startFacebookEmulator, type FacebookEmulatorHandle, type FacebookEmulatorOptions } from './emulators/facebook.js';
 import { startGoogleEmulator, type GoogleEmulatorHandle } from './emulators/google.js';
@@ -135,6 +135,8 @@ export const useLocalCredentials = (): void => {
 
 export const startLocalStack = async (options: LocalStackOptions = {}): Promise<LocalStack> => {
   useLocalCredentials();
+  // esbuild works while java starts.
+  if (options.entryPoints === 'lambda') prebuildFunctions(Object.values(LAMBDA_FUNCTIONS).map((fn) => fn.module.entry));
   const stoppers: Array<() => Promise<void>> = [];
   const stop = async () => {
     for (const stopOne of stoppers.reverse()) await stopOne().catch(() => undefined);

@@ -59,3 +59,12 @@ export const containerRuntime = (): Promise<string> =>
     target: 'node20',
     logLevel: 'warning',
   });
+
+/**
+ * Starts building the bundles of `entries` (and the runtime) without waiting: a caller with
+ * slower work to do first (starting DynamoDB Local) overlaps the two. A failure surfaces
+ * when the gateway prepares its functions.
+ */
+export const prebuildFunctions = (entries: readonly string[]): void => {
+  for (const file of [containerRuntime(), ...entries.map(functionBundle)]) file.catch(() => undefined);
+};
