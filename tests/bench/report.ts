@@ -5,6 +5,7 @@ import type { HandlerCostFigures } from './handler-cost.js';
 import type { SdkCostFigures } from './sdk-cost.js';
 import type { ThroughputFigures } from './throughput.js';
 import { kib, round } from './stats.js';
+import { costModel, PRICES_AS_OF } from './cost-model.js';
 
 /** The performance budget of docs/performance.md (issue 18), checked against one run's figures. */
 export interface BenchResults {
@@ -192,6 +193,19 @@ export const printReport = (results: BenchResults & { targets: TargetCheck[] }):
         `${level.nodeCpuMsPerExchange} ms`,
         `${level.stackCpuMsPerExchange} ms`,
       ]),
+    ),
+  );
+
+  const cost = costModel(withSdk, results.criticalPath.find((path) => path.provider === 'facebook'));
+  section(
+    `Cost per million warm legacy exchanges (us-east-1 list prices of ${PRICES_AS_OF}; duration: ${cost.durationSource})`,
+    table(
+      ['item', 'per exchange', 'USD per million'],
+      [
+        ...cost.lines.map((line) => [line.item, line.perExchange, line.usdPerMillion.toFixed(3)]),
+        ['total, RS256', '', cost.totalRs256.toFixed(2)],
+        ['total, ES256 (KMS ECC requests at $0.15 per 10,000)', '', cost.totalEs256.toFixed(2)],
+      ],
     ),
   );
 

@@ -15,6 +15,7 @@ import { startBenchServices, type BenchProvider } from './services.js';
 import { round } from './stats.js';
 import { measureThroughput } from './throughput.js';
 import { evaluateTargets, printReport } from './report.js';
+import { costModel } from './cost-model.js';
 
 /**
  * `npm run bench`: bundle sizes, cold start, handler CPU, critical path and throughput.
@@ -117,8 +118,10 @@ const main = async () => {
         criticalPath,
         throughput,
         targets: [] as ReturnType<typeof evaluateTargets>,
+        costModel: undefined as ReturnType<typeof costModel> | undefined,
       };
       results.targets = evaluateTargets(results);
+      results.costModel = costModel(results.handlerCost.withSdk, criticalPath.find((path) => path.provider === 'facebook'));
       writeFileSync(outFile, `${JSON.stringify(results, null, 2)}\n`);
       printReport(results);
       process.stdout.write(`\nresults: ${path.relative(process.cwd(), outFile)} (${results.durationSeconds} s)\n`);
