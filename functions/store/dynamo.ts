@@ -1,6 +1,7 @@
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { errors, OAuthError } from '../core/errors.js';
+import { perContainer } from '../clients.js';
 
 export interface DocumentClientOptions {
   /** Overrides AWS_ENDPOINT_URL_DYNAMODB (tests, CLIs). */
@@ -33,13 +34,14 @@ export const createDocumentClient = (options: DocumentClientOptions = {}): Dynam
   const documents = DynamoDBDocumentClient.from(base, { marshallOptions: { removeUndefinedValues: true } });
   // Same settings and the same HTTP handler (one connection pool), but the middleware stack
   // is resolved once per command class instead of on every call (`cacheMiddleware`, which
-  // the DocumentClient refuses: its commands must stay on `documents`).
-  itemClients.set(documents, new DynamoDBClient({ ...config, requestHandler: base.config.requestHandler, cacheMiddleware: true }));
+  // the DocumentClient refuses: its commands must stay on `documents`). Built on first use,
+  // so a function that never writes on the hot path (userinfo) never builds it.
+  itemClients.set(documents, perContainer(() => new DynamoDBClient({ ...config, requestHandler: base.config.requestHandler, cacheMiddleware: true })));
   return documents;
 };
 
 /** The low-level client a DocumentClient of createDocumentClient was paired with. */
-const itemClients = new WeakMap<DynamoDBDocumentClient, DynamoDBClient>();
+const itemClients = new WeakMap<DynamoDBDocumentClient, () => DynamoDBClient>();
 
 /**
  * Where the hot path's low-level item commands (UpdateItem, PutItem with attribute values
@@ -47,7 +49,7 @@ const itemClients = new WeakMap<DynamoDBDocumentClient, DynamoDBClient>();
  * built elsewhere (tests, tools), that client itself, which sends them unchanged.
  */
 export const itemCommandClient = (documents: DynamoDBDocumentClient): Pick<DynamoDBClient, 'send'> =>
-  itemClients.get(documents) ?? (documents as unknown as DynamoDBClient);
+  itemClients.get(documents)?.() ?? (documents as unknown as DynamoDBClient);
 
 const TRANSIENT = new Set([
   'ProvisionedThroughputExceededException',

@@ -15,7 +15,6 @@ export const createTokenStore = (options: {
   nowSeconds?: () => number;
 }): TokenStore => {
   const nowSeconds = options.nowSeconds ?? (() => Math.floor(Date.now() / 1000));
-  const items = itemCommandClient(options.client);
   return {
     async save(record) {
       try {
@@ -23,7 +22,7 @@ export const createTokenStore = (options: {
         // One put per exchange: a low-level command with the item written out as attribute
         // values skips the DocumentClient's per-call marshalling middleware.
         const key = itemKeys.token(record.tokenHash);
-        await items.send(
+        await itemCommandClient(options.client).send(
           new PutItemCommand({
             TableName: options.tableName,
             Item: {

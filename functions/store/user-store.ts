@@ -32,14 +32,13 @@ import type { LoginInput, LoginRecord, UserProfile, UserStore } from '../core/po
  */
 export const createUserStore = (options: { client: DynamoDBDocumentClient; tableName: string }): UserStore => {
   const { client, tableName } = options;
-  const items = itemCommandClient(client);
 
   const updateIdentity = async (input: LoginInput, ownUserId: string) => {
     const { profile } = input;
     const now = input.now.toISOString();
     try {
       await retryOnTransactionConflict(() =>
-        items.send(
+        itemCommandClient(client).send(
           new UpdateItemCommand({
             TableName: tableName,
             Key: marshall(itemKeys.identity(profile.provider, profile.provider_user_id)),
@@ -82,7 +81,7 @@ export const createUserStore = (options: { client: DynamoDBDocumentClient; table
     const now = input.now.toISOString();
     try {
       await retryOnTransactionConflict(() =>
-        items.send(
+        itemCommandClient(client).send(
           new UpdateItemCommand({
             TableName: tableName,
             Key: marshall(itemKeys.user(ownUserId)),
