@@ -47,6 +47,15 @@ export const LAMBDA_BUNDLE = {
   /** ESM builds first: the SDK's dist-es tree-shakes far better than dist-cjs. */
   mainFields: ['module', 'main'],
   banner: ESM_REQUIRE_BANNER,
+  /**
+   * Lambda hands a function its role's credentials in environment variables, so the SDK's
+   * default chain (SSO, INI files, credential_process, web identity, container and instance
+   * metadata, with the STS and SSO clients they need) is dead weight there: about 100 KB
+   * of the bundle and part of every cold start. Each client's runtime config imports
+   * `defaultProvider` from this package, so aliasing it swaps the whole chain for the
+   * environment-variable provider. The local CLIs run from source and keep the full chain.
+   */
+  alias: { '@aws-sdk/credential-provider-node': './functions/sdk/env-credentials.ts' } as Record<string, string>,
 } as const;
 
 /** The output file name NodejsFunction gives an ESM bundle (handler `index.handler`). */
@@ -66,5 +75,7 @@ export const esbuildOptions = (entry: string, outfile: string): BuildOptions => 
   external: [...LAMBDA_BUNDLE.external],
   mainFields: [...LAMBDA_BUNDLE.mainFields],
   banner: { js: LAMBDA_BUNDLE.banner },
+  absWorkingDir: PROJECT_ROOT,
+  alias: { ...LAMBDA_BUNDLE.alias },
   logLevel: 'warning',
 });

@@ -1,6 +1,7 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { errors, OAuthError } from '../core/errors.js';
+import { perContainer } from '../clients.js';
 
 export interface DocumentClientOptions {
   /** Overrides AWS_ENDPOINT_URL_DYNAMODB (tests, CLIs). */
@@ -8,6 +9,8 @@ export interface DocumentClientOptions {
   region?: string;
   /** Per-attempt request timeout; default 1 s. */
   requestTimeoutMs?: number;
+  /** Replaces the HTTP handler (benchmarks: a transport that answers from memory). */
+  requestHandler?: DynamoDBClientConfig['requestHandler'];
 }
 
 /**
@@ -35,22 +38,38 @@ export interface DocumentClientOptions {
 export const createDocumentClient = (options: DocumentClientOptions = {}): DynamoDBDocumentClient => {
   const requestTimeout = options.requestTimeoutMs ?? 1_000;
   const agent = { keepAlive: true, maxSockets: 50 };
-  return DynamoDBDocumentClient.from(
-    new DynamoDBClient({
-      ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-      ...(options.region ? { region: options.region } : {}),
-      maxAttempts: 3,
-      requestHandler: {
-        connectionTimeout: requestTimeout,
-        requestTimeout,
-        throwOnRequestTimeout: true,
-        httpAgent: agent,
-        httpsAgent: agent,
-      },
-    }),
-    { marshallOptions: { removeUndefinedValues: true } },
-  );
+  const config = {
+    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    ...(options.region ? { region: options.region } : {}),
+    maxAttempts: 3,
+    requestHandler: options.requestHandler ?? {
+      connectionTimeout: requestTimeout,
+      requestTimeout,
+      throwOnRequestTimeout: true,
+      httpAgent: agent,
+      httpsAgent: agent,
+    },
+  };
+  const base = new DynamoDBClient(config);
+  const documents = DynamoDBDocumentClient.from(base, { marshallOptions: { removeUndefinedValues: true } });
+  // Same settings and the same HTTP handler (one connection pool), but the middleware stack
+  // is resolved once per command class instead of on every call (`cacheMiddleware`, which
+  // the DocumentClient refuses: its commands must stay on `documents`). Built on first use,
+  // so a function that never writes on the hot path (userinfo) never builds it.
+  itemClients.set(documents, perContainer(() => new DynamoDBClient({ ...config, requestHandler: base.config.requestHandler, cacheMiddleware: true })));
+  return documents;
 };
+
+/** The low-level client a DocumentClient of createDocumentClient was paired with. */
+const itemClients = new WeakMap<DynamoDBDocumentClient, () => DynamoDBClient>();
+
+/**
+ * Where the hot path's low-level item commands (UpdateItem, PutItem with attribute values
+ * written out) go: the paired client of createDocumentClient, or, for a DocumentClient
+ * built elsewhere (tests, tools), that client itself, which sends them unchanged.
+ */
+export const itemCommandClient = (documents: DynamoDBDocumentClient): Pick<DynamoDBClient, 'send'> =>
+  itemClients.get(documents)?.() ?? (documents as unknown as DynamoDBClient);
 
 const TRANSIENT = new Set([
   'ProvisionedThroughputExceededException',

@@ -1,6 +1,7 @@
-import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { itemKeys } from './keys.js';
-import { storeFailure } from './dynamo.js';
+import { itemCommandClient, storeFailure } from './dynamo.js';
 import type { AccessTokenRecord, TokenStore } from '../core/ports.js';
 
 /**
@@ -18,16 +19,20 @@ export const createTokenStore = (options: {
     async save(record) {
       try {
         // An unconditional put of the same item is idempotent, so SDK retries are safe.
-        await options.client.send(
-          new PutCommand({
+        // One put per exchange: a low-level command with the item written out as attribute
+        // values skips the DocumentClient's per-call marshalling middleware.
+        const key = itemKeys.token(record.tokenHash);
+        await itemCommandClient(options.client).send(
+          new PutItemCommand({
             TableName: options.tableName,
             Item: {
-              ...itemKeys.token(record.tokenHash),
-              type: 'access_token',
-              user_id: record.userId,
-              client_id: record.clientId,
-              scope: record.scope,
-              expires_at: record.expiresAt,
+              pk: { S: key.pk },
+              sk: { S: key.sk },
+              type: { S: 'access_token' },
+              user_id: { S: record.userId },
+              client_id: { S: record.clientId },
+              scope: { S: record.scope },
+              expires_at: { N: String(record.expiresAt) },
             },
           }),
         );

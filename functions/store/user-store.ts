@@ -1,7 +1,8 @@
+import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { auth0UserId, itemKeys } from './keys.js';
-import { isConditionalCheckFailure, storeFailure } from './dynamo.js';
+import { isConditionalCheckFailure, itemCommandClient, storeFailure } from './dynamo.js';
 import { retryOnTransactionConflict } from './conflict-retry.js';
 import { errors } from '../core/errors.js';
 import type { LoginInput, LoginRecord, UserProfile, UserStore } from '../core/ports.js';
@@ -19,6 +20,12 @@ import type { LoginInput, LoginRecord, UserProfile, UserStore } from '../core/po
  *   fails without effect and the login is recorded on the primary instead.
  * The common case (not linked) thus costs one parallel round trip.
  *
+ * The two login writes are the hot path of every exchange, so they are sent as low-level
+ * UpdateItem commands with attribute values marshalled here (the same `marshall` and
+ * options as the DocumentClient): a DocumentClient command adds two middlewares and a
+ * generic walk over the input and output on each call. The own user's write asks for no
+ * return values: what it wrote (the claims, `updated_at`) is the login record's profile.
+ *
  * The admin's link, unlink and delete transactions (user-links.ts, user-admin.ts) touch the
  * same items; a login write that meets one is rejected unapplied and retried, and each
  * single-item write then lands wholly before or after the transaction.
@@ -31,10 +38,10 @@ export const createUserStore = (options: { client: DynamoDBDocumentClient; table
     const now = input.now.toISOString();
     try {
       await retryOnTransactionConflict(() =>
-        client.send(
-          new UpdateCommand({
+        itemCommandClient(client).send(
+          new UpdateItemCommand({
             TableName: tableName,
-            Key: itemKeys.identity(profile.provider, profile.provider_user_id),
+            Key: marshall(itemKeys.identity(profile.provider, profile.provider_user_id)),
             UpdateExpression:
               'SET #type = :type, user_id = if_not_exists(user_id, :own), provider = :provider, ' +
               'provider_user_id = :pid, #connection = :connection, profile_data = :claims, ' +
@@ -42,17 +49,20 @@ export const createUserStore = (options: { client: DynamoDBDocumentClient; table
               'last_login_id = :login ADD logins_count :one',
             ConditionExpression: 'attribute_not_exists(last_login_id) OR last_login_id <> :login',
             ExpressionAttributeNames: { '#type': 'type', '#connection': 'connection' },
-            ExpressionAttributeValues: {
-              ':type': 'identity',
-              ':own': ownUserId,
-              ':provider': profile.provider,
-              ':pid': profile.provider_user_id,
-              ':connection': input.connection,
-              ':claims': profile.claims,
-              ':now': now,
-              ':login': input.loginId,
-              ':one': 1,
-            },
+            ExpressionAttributeValues: marshall(
+              {
+                ':type': 'identity',
+                ':own': ownUserId,
+                ':provider': profile.provider,
+                ':pid': profile.provider_user_id,
+                ':connection': input.connection,
+                ':claims': profile.claims,
+                ':now': now,
+                ':login': input.loginId,
+                ':one': 1,
+              },
+              MARSHALL_OPTIONS,
+            ),
           }),
         ),
       );
@@ -62,7 +72,7 @@ export const createUserStore = (options: { client: DynamoDBDocumentClient; table
     }
   };
 
-  /** Returns the user item after the write, or the tombstone's primary id when linked. */
+  /** Returns the user's profile as written, or the tombstone's primary id when linked. */
   const updateOwnUser = async (
     input: LoginInput,
     ownUserId: string,
@@ -70,11 +80,11 @@ export const createUserStore = (options: { client: DynamoDBDocumentClient; table
     const { profile } = input;
     const now = input.now.toISOString();
     try {
-      const result = await retryOnTransactionConflict(() =>
-        client.send(
-          new UpdateCommand({
+      await retryOnTransactionConflict(() =>
+        itemCommandClient(client).send(
+          new UpdateItemCommand({
             TableName: tableName,
-            Key: itemKeys.user(ownUserId),
+            Key: marshall(itemKeys.user(ownUserId)),
             UpdateExpression:
               'SET #type = :type, user_id = :own, profile = :claims, identities = if_not_exists(identities, :identities), ' +
               'created_at = if_not_exists(created_at, :now), updated_at = :now, last_login = :now, ' +
@@ -82,23 +92,26 @@ export const createUserStore = (options: { client: DynamoDBDocumentClient; table
             ConditionExpression:
               'attribute_not_exists(linked_to) AND (attribute_not_exists(last_login_id) OR last_login_id <> :login)',
             ExpressionAttributeNames: { '#type': 'type' },
-            ExpressionAttributeValues: {
-              ':type': 'user',
-              ':own': ownUserId,
-              ':claims': profile.claims,
-              ':identities': [
-                { provider: profile.provider, user_id: profile.provider_user_id, connection: input.connection },
-              ],
-              ':now': now,
-              ':login': input.loginId,
-              ':one': 1,
-            },
-            ReturnValues: 'ALL_NEW',
+            ExpressionAttributeValues: marshall(
+              {
+                ':type': 'user',
+                ':own': ownUserId,
+                ':claims': profile.claims,
+                ':identities': [
+                  { provider: profile.provider, user_id: profile.provider_user_id, connection: input.connection },
+                ],
+                ':now': now,
+                ':login': input.loginId,
+                ':one': 1,
+              },
+              MARSHALL_OPTIONS,
+            ),
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
         ),
       );
-      return { item: result.Attributes ?? {} };
+      // `SET profile = :claims, updated_at = :now`: the item now holds exactly these.
+      return { item: { profile: definedOnly(profile.claims), updated_at: now } };
     } catch (error) {
       if (isConditionalCheckFailure(error)) {
         const old = error.Item ? unmarshall(error.Item as never) : {};
@@ -161,6 +174,13 @@ export const createUserStore = (options: { client: DynamoDBDocumentClient; table
     },
   };
 };
+
+/** The DocumentClient's marshalling options (store/dynamo.ts), for the commands marshalled here. */
+const MARSHALL_OPTIONS = { removeUndefinedValues: true } as const;
+
+/** What `removeUndefinedValues` stored of a map: the item read back would lack those keys. */
+const definedOnly = <T extends object>(value: T): T =>
+  Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as T;
 
 const profileOf = (item: Record<string, unknown>): UserProfile => ({
   ...((item.profile as UserProfile | undefined) ?? {}),

@@ -30,7 +30,10 @@ export const createExchangeDependencies = (config: RuntimeConfig, endpoints: Ser
     clock: { now: () => new Date() },
     accessTokenTtlSeconds: config.accessTokenTtlSeconds,
     // One GetPublicKey for the kid, started early so it overlaps the first request's
-    // provider call; afterwards each signature is exactly one KMS Sign.
-    prefetchSigningKey: () => void signer.kid().catch(() => undefined),
+    // config read and provider call; afterwards each signature is exactly one KMS Sign.
+    // setImmediate lets the request in hand go first as far as it can without waiting (its
+    // config read is sent, a bad request is already answered): the key is needed only
+    // after the provider step, and the SDK's first-call work then runs while I/O is pending.
+    prefetchSigningKey: () => void setImmediate(() => void signer.kid().catch(() => undefined)),
   };
 };

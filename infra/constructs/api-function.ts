@@ -21,6 +21,8 @@ export const cdkBundling: BundlingOptions = {
   externalModules: [...LAMBDA_BUNDLE.external],
   mainFields: [...LAMBDA_BUNDLE.mainFields],
   banner: LAMBDA_BUNDLE.banner,
+  // esbuild resolves an alias's relative target from its working directory, the project root here.
+  esbuildArgs: { '--alias': Object.entries(LAMBDA_BUNDLE.alias).map(([module, target]) => `${module}=${target}`) },
   logLevel: LogLevel.WARNING,
 };
 

@@ -1,21 +1,26 @@
-import type { BundleFigures } from './bundle.js';
+import { BUNDLE_BUDGET_BYTES, type BundleFigures } from './bundle.js';
 import type { BurstFigures } from './burst.js';
-import type { ColdStartVariant } from './cold-start.js';
+import type { ColdStartPairs, ColdStartVariant } from './cold-start.js';
 import type { CriticalPathFigures } from './critical-path.js';
 import type { HandlerCostFigures } from './handler-cost.js';
+import type { SdkCostFigures } from './sdk-cost.js';
 import type { ThroughputFigures } from './throughput.js';
 import { kib, round } from './stats.js';
+import { costModel, PRICES_AS_OF } from './cost-model.js';
 
-/** The performance budget of docs/performance.md, checked against one run's figures. */
+/** The performance budget of docs/performance.md (issue 18), checked against one run's figures. */
 export interface BenchResults {
-  bundles: Record<'token' | 'userinfo' | 'discovery' | 'trivial' | 'sdkOnly', BundleFigures>;
-  handlerCost: { ports: HandlerCostFigures; withFacebookAdapter: HandlerCostFigures; withSdk: HandlerCostFigures };
+  /** Every function of infra/bundling.ts, by name. */
+  bundles: Record<string, BundleFigures>;
+  references: { trivial: BundleFigures; sdkClients: BundleFigures; sdkClientsTrimmed: BundleFigures };
+  handlerCost: { ports: HandlerCostFigures; withFacebookAdapter: HandlerCostFigures; withSdk: SdkCostFigures };
   coldStart: {
-    token: ColdStartVariant;
-    tokenWithoutSourceMaps: ColdStartVariant;
-    sdkOnly: ColdStartVariant;
+    /** The budgeted figure: token refusing an empty body vs the three bare SDK clients. */
+    refusal: ColdStartPairs;
+    /** The first real exchange against the local stack, and the other references (context). */
+    firstExchange: ColdStartVariant;
+    sdkClientsTrimmed: ColdStartVariant;
     baseline: ColdStartVariant;
-    ratio: number;
   };
   criticalPath: CriticalPathFigures[];
   throughput: ThroughputFigures[];
@@ -31,58 +36,59 @@ export interface TargetCheck {
   stretch?: boolean;
 }
 
-export const TOKEN_BUNDLE_BUDGET_BYTES = 600_000;
-export const COLD_START_RATIO_BUDGET = 2.0;
+export const COLD_START_RATIO_BUDGET = 0.9;
+/** CPU of a warm legacy exchange on the real SDK clients (issue 18: the figure users pay). */
 export const HANDLER_CPU_BUDGET_US = 1_000;
-const DELAY_BUDGET: Record<string, { max: number; stretch: number }> = {
-  facebook: { max: 3, stretch: 2 },
-  'google-oauth2': { max: 3, stretch: 2 },
-  twitter: { max: 3, stretch: 2 },
-  weibo: { max: 4, stretch: 3 },
-};
+export const BUSIEST_LEVEL = 64;
+const HOP_BUDGET: Record<string, number> = { facebook: 2, 'google-oauth2': 2, twitter: 2, weibo: 3 };
+
+const kb = (bytes: number) => `${round(bytes / 1000, 1)} KB`;
 
 export const evaluateTargets = (results: BenchResults): TargetCheck[] => {
-  const handlers = [results.bundles.token, results.bundles.userinfo, results.bundles.discovery];
-  const busiest = results.throughput.find((level) => level.clients === 32) ?? results.throughput.at(-1);
+  const handlers = Object.values(results.bundles);
+  const busiest = results.throughput.find((level) => level.clients === BUSIEST_LEVEL) ?? results.throughput.at(-1);
+  const { refusal } = results.coldStart;
   return [
-    {
-      target: `token bundle <= ${TOKEN_BUNDLE_BUDGET_BYTES / 1000} KB minified`,
-      measured: `${round(results.bundles.token.minifiedBytes / 1000, 1)} KB`,
-      met: results.bundles.token.minifiedBytes <= TOKEN_BUNDLE_BUDGET_BYTES,
-    },
+    ...handlers
+      .filter((bundle) => BUNDLE_BUDGET_BYTES[bundle.name] !== undefined)
+      .map((bundle) => ({
+        target: `${bundle.name} bundle <= ${kb(BUNDLE_BUDGET_BYTES[bundle.name]!)} minified`,
+        measured: kb(bundle.minifiedBytes),
+        met: bundle.minifiedBytes <= BUNDLE_BUDGET_BYTES[bundle.name]!,
+      })),
     {
       target: 'no emulator / local-only code in any bundle',
       measured: handlers.flatMap((bundle) => bundle.forbidden.map((what) => `${bundle.name}: ${what}`)).join('; ') || 'none found',
       met: handlers.every((bundle) => bundle.forbidden.length === 0),
     },
     {
-      target: `cold start <= ${COLD_START_RATIO_BUDGET.toFixed(1)} x one-line handler`,
-      measured: `${results.coldStart.ratio} x (${results.coldStart.token.median.toFirstAnswerMs} ms vs ${results.coldStart.baseline.median.toFirstAnswerMs} ms)`,
-      met: results.coldStart.ratio <= COLD_START_RATIO_BUDGET,
+      target: 'no default credential chain (STS, SSO, INI, process) in any bundle',
+      measured: handlers.flatMap((bundle) => bundle.credentialChain.map((what) => `${bundle.name}: ${what}`)).join('; ') || 'none found',
+      met: handlers.every((bundle) => bundle.credentialChain.length === 0),
     },
     {
-      target: `handler CPU <= ${HANDLER_CPU_BUDGET_US / 1000} ms per warm exchange`,
-      measured: `${round(results.handlerCost.ports.medianCpuUs / 1000, 3)} ms`,
-      met: results.handlerCost.ports.medianCpuUs <= HANDLER_CPU_BUDGET_US,
+      target: `cold start (refusal) <= ${COLD_START_RATIO_BUDGET} x three bare SDK clients`,
+      measured: `${refusal.ratio} x (${refusal.subject.median.fromImportMs} ms vs ${refusal.reference.median.fromImportMs} ms; pairs ${refusal.medianPairRatio}, cpu ${refusal.cpuRatio})`,
+      met: refusal.ratio <= COLD_START_RATIO_BUDGET,
     },
-    ...results.criticalPath.flatMap((path): TargetCheck[] => {
-      const budget = DELAY_BUDGET[path.provider] ?? { max: 3, stretch: 2 };
-      return [
-        { target: `${path.provider} critical path <= ${budget.max} delays`, measured: `${path.delays} delays`, met: path.delays <= budget.max },
-        {
-          // Local overhead (a few ms) is not a hop: the stretch goal is judged on whole hops.
-          target: `${path.provider} critical path ${budget.stretch} hops (stretch)`,
-          measured: `${path.hops} hops`,
-          met: Math.round(path.hops) <= budget.stretch,
-          stretch: true,
-        },
-        { target: `${path.provider} warm exchanges read no config`, measured: `${path.configReads} BatchGetItem`, met: path.configReads === 0 },
-      ];
-    }),
     {
-      target: 'zero errors at 32 concurrent clients',
-      measured: busiest ? `${busiest.errors} errors in ${busiest.exchanges} exchanges` : 'not measured',
-      met: busiest !== undefined && busiest.errors === 0,
+      target: `CPU <= ${HANDLER_CPU_BUDGET_US / 1000} ms per warm exchange on the real SDK clients`,
+      measured: `${round(results.handlerCost.withSdk.medianCpuUs / 1000, 3)} ms`,
+      met: results.handlerCost.withSdk.medianCpuUs <= HANDLER_CPU_BUDGET_US,
+    },
+    ...results.criticalPath.flatMap((path): TargetCheck[] => [
+      {
+        // Local overhead (a few ms) is not a hop: judged on whole hops.
+        target: `${path.provider}: ${HOP_BUDGET[path.provider] ?? path.expectedHops} sequential round trips`,
+        measured: `${path.hops} hops (${path.delays} delays)`,
+        met: Math.round(path.hops) <= (HOP_BUDGET[path.provider] ?? path.expectedHops),
+      },
+      { target: `${path.provider} warm exchanges read no config`, measured: `${path.configReads} BatchGetItem`, met: path.configReads === 0 },
+    ]),
+    {
+      target: `zero errors at ${BUSIEST_LEVEL} concurrent clients`,
+      measured: busiest ? `${busiest.errors} errors in ${busiest.exchanges} exchanges (${busiest.clients} clients)` : 'not measured',
+      met: busiest !== undefined && busiest.clients === BUSIEST_LEVEL && busiest.errors === 0,
     },
   ];
 };
@@ -94,57 +100,67 @@ const table = (headers: string[], rows: Array<Array<string | number>>): string =
   return [line(headers), line(widths.map((width) => '-'.repeat(width))), ...cells.slice(1).map(line)].join('\n');
 };
 
+const coldRow = (variant: ColdStartVariant) => [
+  variant.label,
+  variant.runs,
+  variant.median.bootMs,
+  variant.median.importMs,
+  variant.median.firstInvokeMs,
+  variant.median.fromImportMs,
+  variant.median.cpuFromImportMs,
+  `${round(variant.median.maxRssKiB / 1024, 1)} MiB`,
+  variant.median.secondInvokeMs,
+];
+
 export const printReport = (results: BenchResults & { targets: TargetCheck[] }): void => {
   const out: string[] = [];
   const section = (title: string, body: string) => out.push('', title, body);
+  const { references } = results;
 
   section(
-    'Bundle sizes (esbuild, infra/bundling.ts settings)',
+    'Bundle sizes (esbuild, infra/bundling.ts settings; KB = 1000 bytes)',
     table(
-      ['function', 'minified', 'gzip', 'source map', 'largest inputs'],
-      (['token', 'userinfo', 'discovery', 'sdkOnly'] as const).map((name) => {
-        const bundle = results.bundles[name];
-        return [
-          name === 'sdkOnly' ? 'SDK clients only (reference)' : name,
-          kib(bundle.minifiedBytes),
-          kib(bundle.gzipBytes),
-          kib(bundle.sourceMapBytes),
-          bundle.topContributors.slice(0, 4).map((entry) => `${entry.source} ${kib(entry.bytes)}`).join(', '),
-        ];
-      }),
+      ['bundle', 'minified', 'gzip', 'source map', 'modules', 'credential chain', 'largest inputs'],
+      [
+        ...Object.values(results.bundles).map((bundle) => ({ label: bundle.name, bundle })),
+        { label: 'reference: 3 SDK clients, plain SDK', bundle: references.sdkClients },
+        { label: 'reference: 3 SDK clients, our aliases', bundle: references.sdkClientsTrimmed },
+      ].map(({ label, bundle }) => [
+        label,
+        `${kb(bundle.minifiedBytes)} (${kib(bundle.minifiedBytes)})`,
+        kib(bundle.gzipBytes),
+        kib(bundle.sourceMapBytes),
+        bundle.modules,
+        bundle.credentialChain.length === 0 ? 'none' : `${bundle.credentialChain.length} packages`,
+        bundle.topContributors.slice(0, 4).map((entry) => `${entry.source} ${kib(entry.bytes)}`).join(', '),
+      ]),
     ),
   );
 
   const { coldStart } = results;
+  const { refusal } = coldStart;
   section(
-    `Cold start (median of ${coldStart.token.runs} fresh processes; ms since process start)`,
+    'Cold start (fresh Node processes, --enable-source-maps as deployed; ms; "from import" = import start to first answer)',
     table(
-      ['case', 'boot', 'import', 'first invoke', 'first answer', 'cpu', 'peak RSS', 'second invoke'],
-      [coldStart.token, coldStart.tokenWithoutSourceMaps, coldStart.sdkOnly, coldStart.baseline].map((variant) => [
-        variant.label,
-        variant.median.bootMs,
-        variant.median.importMs,
-        variant.median.firstInvokeMs,
-        variant.median.toFirstAnswerMs,
-        variant.median.cpuMs,
-        `${round(variant.median.maxRssKiB / 1024, 1)} MiB`,
-        variant.median.secondInvokeMs,
-      ]),
-    ) + `\nratio token / baseline: ${coldStart.ratio}`,
+      ['case', 'runs', 'boot', 'import', 'first invoke', 'from import', 'cpu from import', 'peak RSS', 'second invoke'],
+      [refusal.subject, refusal.reference, coldStart.firstExchange, coldStart.sdkClientsTrimmed, coldStart.baseline].map(coldRow),
+    ) +
+      `\nratio token refusal / three bare SDK clients (${refusal.pairs} alternating pairs): ${refusal.ratio} (median of pair ratios ${refusal.medianPairRatio}; CPU ${refusal.cpuRatio})`,
   );
 
+  const { withSdk } = results.handlerCost;
   section(
-    'CPU per warm exchange (handleTokenEvent, every dependency answering instantly)',
+    'CPU per warm legacy exchange (handleTokenEvent, every dependency answering instantly)',
     table(
       ['variant', 'median cpu', 'p90 cpu', 'median wall', 'samples'],
-      [results.handlerCost.ports, results.handlerCost.withFacebookAdapter, results.handlerCost.withSdk].map((cost) => [
+      [results.handlerCost.ports, results.handlerCost.withFacebookAdapter, withSdk].map((cost) => [
         cost.label,
         `${cost.medianCpuUs} µs`,
         `${cost.p90CpuUs} µs`,
         `${cost.medianWallUs} µs`,
         `${cost.batches} x ${cost.batchSize}`,
       ]),
-    ),
+    ) + `\nSDK calls per exchange (real-SDK variant): ${Object.entries(withSdk.sdkCallsPerExchange).map(([call, count]) => `${call} ${count}`).join(', ')}`,
   );
 
   const delay = results.criticalPath[0]?.delayMs ?? 0;
@@ -165,17 +181,20 @@ export const printReport = (results: BenchResults & { targets: TargetCheck[] }):
   );
 
   section(
-    'Throughput through the local stack (mixed providers, no delay)',
+    'Throughput through the local stack (mixed providers, no delay; per core = exchanges per CPU-second of the whole stack)',
     table(
-      ['clients', 'exchanges/s', 'p50', 'p99', 'errors', 'exchanges', 'node cpu/exchange'],
+      ['clients', 'exchanges/s', 'per core', 'cores busy', 'p50', 'p99', 'errors', 'exchanges', 'node cpu/exchange', 'stack cpu/exchange'],
       results.throughput.map((level) => [
         level.clients,
         level.perSecond,
+        `${level.perCoreSecond}${level.cpuCountsChildren ? '' : ' (this process only)'}`,
+        level.coresBusy,
         `${level.p50Ms} ms`,
         `${level.p99Ms} ms`,
         level.errors === 0 ? '0' : `${level.errors} ${JSON.stringify(level.errorKinds)}`,
         level.exchanges,
         `${level.nodeCpuMsPerExchange} ms`,
+        `${level.stackCpuMsPerExchange} ms`,
       ]),
     ),
   );
@@ -197,6 +216,39 @@ export const printReport = (results: BenchResults & { targets: TargetCheck[] }):
       ),
     );
   }
+
+  const cost = costModel(withSdk, results.criticalPath.find((path) => path.provider === 'facebook'));
+  section(
+    `Cost per million warm legacy exchanges (us-east-1 list prices of ${PRICES_AS_OF}; duration: ${cost.durationSource})`,
+    table(
+      ['item', 'per exchange', 'USD per million'],
+      [
+        ...cost.lines.map((line) => [line.item, line.perExchange, line.usdPerMillion.toFixed(3)]),
+        ['total, RS256', '', cost.totalRs256.toFixed(2)],
+        ['total, ES256 (KMS ECC requests at $0.15 per 10,000)', '', cost.totalEs256.toFixed(2)],
+      ],
+    ),
+  );
+
+  // Issue 18's table, in its own order, from this one run.
+  const bundle = (name: string) => results.bundles[name];
+  const hops = (provider: string) => results.criticalPath.find((path) => path.provider === provider)?.hops;
+  const busiest = results.throughput.find((level) => level.clients === BUSIEST_LEVEL);
+  const legacy = ['facebook', 'google-oauth2', 'twitter'].map(hops).filter((value) => value !== undefined).map((value) => Math.round(value!));
+  section(
+    'Issue 18 summary (this run)',
+    table(
+      ['figure', 'measured', 'target'],
+      [
+        ['token bundle, minified', bundle('token') ? kb(bundle('token')!.minifiedBytes) : '-', '<= 320 KB'],
+        ['userinfo / discovery bundles', [bundle('userinfo'), bundle('discovery')].map((b) => (b ? kb(b.minifiedBytes) : '-')).join(' / '), '<= 260 KB each'],
+        ['cold start: token refusal / 3 bare SDK clients', `${refusal.ratio} (${refusal.subject.median.fromImportMs} ms vs ${refusal.reference.median.fromImportMs} ms)`, `<= ${COLD_START_RATIO_BUDGET}`],
+        ['CPU per warm legacy exchange, real SDK', `${round(withSdk.medianCpuUs / 1000, 2)} ms`, '<= 1.0 ms'],
+        ['round trips, legacy (FB, Google, X) / Weibo', `${legacy.join(', ')} / ${hops('weibo') === undefined ? '-' : Math.round(hops('weibo')!)}`, '2 / 3'],
+        ['errors at 64 clients; exchanges/s; per core', busiest ? `${busiest.errors}; ${busiest.perSecond}/s; ${busiest.perCoreSecond}/s per core` : '-', '0'],
+      ],
+    ),
+  );
 
   section(
     'Targets',

@@ -6,7 +6,7 @@ import { setLogSink } from '../../functions/core/logger.js';
 import { FACEBOOK_TEST_TOKENS } from '../../infra/local/emulators/facebook.js';
 import { LAMBDA_BUNDLE } from '../../infra/bundling.js';
 import { bundleHandlers, bundleReferenceHandlers } from './bundle.js';
-import { measureColdStarts } from './cold-start.js';
+import { measureColdStartPairs, measureColdStarts } from './cold-start.js';
 import { measureCriticalPath } from './critical-path.js';
 import { tokenExchangeEvent } from './events.js';
 import { measureHandlerCost } from './handler-cost.js';
@@ -16,6 +16,7 @@ import { round } from './stats.js';
 import { measureThroughput } from './throughput.js';
 import { measureBursts } from './burst.js';
 import { evaluateTargets, printReport } from './report.js';
+import { costModel } from './cost-model.js';
 
 /**
  * `npm run bench`: bundle sizes, cold start, handler CPU, critical path and throughput.
@@ -23,9 +24,9 @@ import { evaluateTargets, printReport } from './report.js';
  * code is 0 unless a measurement could not be made, or `--strict` is given and a target
  * of docs/performance.md is missed.
  *
- * Knobs (environment): BENCH_DELAY_MS (50), BENCH_COLD_RUNS (7), BENCH_PATH_RUNS (10),
- * BENCH_SECONDS per concurrency level (4), BENCH_BURST requests per burst (100),
- * BENCH_OUT (tests/bench/results.json).
+ * Knobs (environment): BENCH_DELAY_MS (50), BENCH_COLD_PAIRS (15), BENCH_COLD_RUNS (5),
+ * BENCH_PATH_RUNS (10), BENCH_SECONDS per concurrency level (4), BENCH_BURST requests per
+ * burst (100), BENCH_OUT (tests/bench/results.json).
  */
 const numberFromEnv = (name: string, fallback: number): number => {
   const value = Number(process.env[name]);
@@ -34,10 +35,11 @@ const numberFromEnv = (name: string, fallback: number): number => {
 
 const settings = {
   delayMs: numberFromEnv('BENCH_DELAY_MS', 50),
-  coldRuns: numberFromEnv('BENCH_COLD_RUNS', 7),
+  coldPairs: numberFromEnv('BENCH_COLD_PAIRS', 15),
+  coldRuns: numberFromEnv('BENCH_COLD_RUNS', 5),
   pathRuns: numberFromEnv('BENCH_PATH_RUNS', 10),
   throughputSeconds: numberFromEnv('BENCH_SECONDS', 4),
-  concurrency: [1, 8, 32],
+  concurrency: [1, 16, 64],
   burstSize: numberFromEnv('BENCH_BURST', 100),
 };
 const outFile = process.env.BENCH_OUT ?? fileURLToPath(new URL('./results.json', import.meta.url));
@@ -63,9 +65,12 @@ const main = async () => {
     const services = await startBenchServices();
     try {
       const { stack } = services;
-      step(`cold starts (${settings.coldRuns} runs per case, fresh Node processes)`);
-      const event = tokenExchangeEvent({ client_id: 'my-app', connection: 'facebook', access_token: FACEBOOK_TEST_TOKENS.alice, scope: 'openid profile email' });
-      const childEnv = (nodeOptions: string | undefined): Record<string, string> => ({
+      step(`cold starts (${settings.coldPairs} pairs, then ${settings.coldRuns} runs per context case; fresh Node processes)`);
+      const exchangeEvent = tokenExchangeEvent({ client_id: 'my-app', connection: 'facebook', access_token: FACEBOOK_TEST_TOKENS.alice, scope: 'openid profile email' });
+      // An empty body is refused (400) by the parser, before any call of the request itself.
+      const refusalEvent = { ...tokenExchangeEvent({}), body: '' };
+      // The stack sets NODE_OPTIONS=--enable-source-maps on every function: measured as deployed.
+      const childEnv = (event: unknown): Record<string, string> => ({
         PATH: process.env.PATH ?? '',
         ...stack.environment,
         AWS_REGION: 'us-east-1',
@@ -73,26 +78,22 @@ const main = async () => {
         AWS_SECRET_ACCESS_KEY: 'local',
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
         BENCH_EVENT: JSON.stringify(event),
-        ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
+        NODE_OPTIONS: '--enable-source-maps',
       });
-      // The stack sets NODE_OPTIONS=--enable-source-maps on every function: measured as deployed.
-      const deployedOptions = '--enable-source-maps';
-      const [tokenCold, tokenColdNoMaps, sdkOnlyCold, trivialCold] = await measureColdStarts(
+      const refusal = await measureColdStartPairs(
+        { label: 'token, empty body refused (400)', bundle: bundles.token!.file, env: childEnv(refusalEvent), expectStatus: 400 },
+        { label: 'reference: 3 bare SDK clients (plain SDK)', bundle: references.sdkClients.file, env: childEnv(refusalEvent), expectStatus: 200 },
+        settings.coldPairs,
+      );
+      const [firstExchange, sdkClientsTrimmed, baseline] = await measureColdStarts(
         [
-          { label: 'token handler, first exchange (as deployed: --enable-source-maps)', bundle: bundles.token.file, env: childEnv(deployedOptions), expectStatus: 200 },
-          { label: 'token handler, first exchange (no source maps)', bundle: bundles.token.file, env: childEnv(undefined), expectStatus: 200 },
-          { label: 'AWS SDK clients imported, nothing else (reference)', bundle: references.sdkOnly.file, env: childEnv(deployedOptions), expectStatus: 200 },
-          { label: 'one-line handler (baseline, --enable-source-maps)', bundle: references.trivial.file, env: childEnv(deployedOptions), expectStatus: 200 },
+          { label: 'token, first exchange (local stack)', bundle: bundles.token!.file, env: childEnv(exchangeEvent), expectStatus: 200 },
+          { label: '3 bare SDK clients, our aliases', bundle: references.sdkClientsTrimmed.file, env: childEnv(refusalEvent), expectStatus: 200 },
+          { label: 'one-line handler', bundle: references.trivial.file, env: childEnv(refusalEvent), expectStatus: 200 },
         ],
         settings.coldRuns,
       );
-      const coldStart = {
-        token: tokenCold!,
-        tokenWithoutSourceMaps: tokenColdNoMaps!,
-        sdkOnly: sdkOnlyCold!,
-        baseline: trivialCold!,
-        ratio: round(tokenCold!.median.toFirstAnswerMs / trivialCold!.median.toFirstAnswerMs, 2),
-      };
+      const coldStart = { refusal, firstExchange: firstExchange!, sdkClientsTrimmed: sdkClientsTrimmed!, baseline: baseline! };
 
       step(`critical path (${settings.delayMs} ms in front of every call, ${settings.pathRuns} warm exchanges per provider)`);
       const providers: BenchProvider[] = ['facebook', 'google-oauth2', 'twitter', 'weibo'];
@@ -116,15 +117,18 @@ const main = async () => {
         durationSeconds: round((Date.now() - started) / 1000, 1),
         machine: { node: process.version, platform: `${process.platform}/${process.arch}`, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown' },
         settings: { ...settings, bundle: LAMBDA_BUNDLE },
-        bundles: { ...bundles, ...references },
+        bundles,
+        references,
         handlerCost,
         coldStart,
         criticalPath,
         throughput,
         bursts,
         targets: [] as ReturnType<typeof evaluateTargets>,
+        costModel: undefined as ReturnType<typeof costModel> | undefined,
       };
       results.targets = evaluateTargets(results);
+      results.costModel = costModel(results.handlerCost.withSdk, criticalPath.find((path) => path.provider === 'facebook'));
       writeFileSync(outFile, `${JSON.stringify(results, null, 2)}\n`);
       printReport(results);
       process.stdout.write(`\nresults: ${path.relative(process.cwd(), outFile)} (${results.durationSeconds} s)\n`);

@@ -1,7 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { setLogSink } from '../../functions/core/logger.js';
@@ -11,6 +9,7 @@ import { createUserStore } from '../../functions/store/user-store.js';
 import { createProviderVerifier } from '../../functions/providers/verifier.js';
 import { createKmsSigner } from '../../functions/tokens/kms-signer.js';
 import { itemKeys } from '../../functions/store/keys.js';
+import { createDocumentClient } from '../../functions/store/dynamo.js';
 import { client, connection, instantGraph, measure, profile, type HandlerCostFigures } from './handler-cost.js';
 
 /**
@@ -21,7 +20,7 @@ import { client, connection, instantGraph, measure, profile, type HandlerCostFig
  * the other side's work are missing.
  */
 const TABLE = 'bench';
-const KEY_ID = 'arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-000000000000';
+export const KEY_ID = 'arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-000000000000';
 
 interface InstantAnswer {
   status: number;
@@ -30,9 +29,11 @@ interface InstantAnswer {
 }
 
 /** An SDK request handler that answers from memory, as a Node HTTP response would (a stream). */
-const instantHandler = (answer: (target: string, body: string) => InstantAnswer) => ({
+export const instantHandler = (answer: (target: string, body: string) => InstantAnswer, calls?: Map<string, number>) => ({
   async handle(request: { headers: Record<string, string>; body?: unknown }) {
-    const reply = answer(request.headers['x-amz-target'] ?? '', typeof request.body === 'string' ? request.body : '');
+    const target = request.headers['x-amz-target'] ?? '';
+    calls?.set(target, (calls.get(target) ?? 0) + 1);
+    const reply = answer(target, typeof request.body === 'string' ? request.body : '');
     return {
       response: {
         statusCode: reply.status,
@@ -46,7 +47,7 @@ const instantHandler = (answer: (target: string, body: string) => InstantAnswer)
   destroy() {},
 });
 
-const dynamoAnswers = () => {
+export const dynamoAnswers = () => {
   const json = (value: unknown): InstantAnswer => ({ status: 200, contentType: 'application/x-amz-json-1.0', body: JSON.stringify(value) });
   const now = new Date().toISOString();
   const userItem = marshall(
@@ -80,7 +81,7 @@ const dynamoAnswers = () => {
   };
 };
 
-const kmsAnswers = () => {
+export const kmsAnswers = () => {
   const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const json = (value: unknown): InstantAnswer => ({ status: 200, contentType: 'application/x-amz-json-1.1', body: JSON.stringify(value) });
   const getPublicKey = json({
@@ -94,16 +95,23 @@ const kmsAnswers = () => {
   return (target: string): InstantAnswer => (target.endsWith('.GetPublicKey') ? getPublicKey : sign);
 };
 
-export const measureSdkCost = async (options = { batches: 20, batchSize: 100, warmup: 300 }): Promise<HandlerCostFigures> => {
+export interface SdkCostFigures extends HandlerCostFigures {
+  /** SDK operations sent per exchange over the whole run (the cold config read and key fetch amortized). */
+  sdkCallsPerExchange: Record<string, number>;
+}
+
+export const measureSdkCost = async (options = { batches: 20, batchSize: 100, warmup: 300 }): Promise<SdkCostFigures> => {
+  const calls = new Map<string, number>();
   const previous = setLogSink(() => undefined);
-  const credentials = { accessKeyId: 'bench', secretAccessKey: 'bench' };
-  const dynamo = new DynamoDBClient({ region: 'us-east-1', credentials, maxAttempts: 3, requestHandler: instantHandler(dynamoAnswers()) });
-  const kms = new KMSClient({ region: 'us-east-1', credentials, maxAttempts: 3, requestHandler: instantHandler(kmsAnswers()) });
+  // Credentials come from the environment, as Lambda hands them over.
+  process.env.AWS_ACCESS_KEY_ID ??= 'bench';
+  process.env.AWS_SECRET_ACCESS_KEY ??= 'bench';
+  // The token function's own DynamoDB clients (store/dynamo.ts), on an instant transport.
+  const documents = createDocumentClient({ region: 'us-east-1', requestHandler: instantHandler(dynamoAnswers(), calls) });
+  const kms = new KMSClient({ region: 'us-east-1', maxAttempts: 3, requestHandler: instantHandler(kmsAnswers(), calls) });
   try {
-    // The same marshalling options as functions/store/dynamo.ts.
-    const documents = DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } });
     const users = createUserStore({ client: documents, tableName: TABLE });
-    return await measure(
+    const figures = await measure(
       'real adapters: SDK clients (SigV4, serde) + ky, instant transports',
       {
         exchange: {
@@ -119,8 +127,13 @@ export const measureSdkCost = async (options = { batches: 20, batchSize: 100, wa
       },
       options,
     );
+    const exchanges = options.warmup + options.batches * options.batchSize;
+    const sdkCallsPerExchange = Object.fromEntries(
+      [...calls].map(([target, count]) => [target.replace(/^.*\./, ''), Math.round((count / exchanges) * 1000) / 1000]),
+    );
+    return { ...figures, sdkCallsPerExchange };
   } finally {
-    dynamo.destroy();
+    documents.destroy();
     kms.destroy();
     setLogSink(previous);
   }

@@ -1,4 +1,5 @@
 import { exchange, throughputMix, type BenchServices } from './services.js';
+import { processTreeCpu } from './process-cpu.js';
 import { quantile, round } from './stats.js';
 
 /**
@@ -19,6 +20,14 @@ export interface ThroughputFigures {
   errorKinds: Record<string, number>;
   /** CPU of this Node process (stack, emulators, clients; not the DynamoDB Local JVM) per exchange. */
   nodeCpuMsPerExchange: number;
+  /** CPU of the whole local stack (this process and its children, DynamoDB Local included) per exchange. */
+  stackCpuMsPerExchange: number;
+  /** Exchanges per CPU-second of the whole stack: what one fully busy core would serve. */
+  perCoreSecond: number;
+  /** Cores the stack kept busy on average during the window. */
+  coresBusy: number;
+  /** False when only this process could be counted (no /proc). */
+  cpuCountsChildren: boolean;
 }
 
 export const measureThroughput = async (
@@ -35,6 +44,7 @@ export const measureThroughput = async (
   let next = 0;
   const deadline = performance.now() + options.seconds * 1000;
   const cpuBefore = process.cpuUsage();
+  const treeBefore = processTreeCpu();
   const started = performance.now();
   const client = async () => {
     while (performance.now() < deadline) {
@@ -47,6 +57,8 @@ export const measureThroughput = async (
   await Promise.all(Array.from({ length: options.clients }, client));
   const elapsed = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
+  const treeAfter = processTreeCpu();
+  const stackSeconds = treeAfter.seconds - treeBefore.seconds;
   return {
     clients: options.clients,
     seconds: round(elapsed, 2),
@@ -57,5 +69,9 @@ export const measureThroughput = async (
     errors: Object.values(errorKinds).reduce((sum, count) => sum + count, 0),
     errorKinds,
     nodeCpuMsPerExchange: round((cpu.user + cpu.system) / 1000 / latencies.length, 2),
+    stackCpuMsPerExchange: round((stackSeconds * 1000) / latencies.length, 2),
+    perCoreSecond: round(latencies.length / stackSeconds, 1),
+    coresBusy: round(stackSeconds / elapsed, 2),
+    cpuCountsChildren: treeAfter.tree,
   };
 };
