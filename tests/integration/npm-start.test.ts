@@ -103,7 +103,7 @@ describe('npm start', () => {
     running.push(local.child);
     await expect(local.ready).rejects.toThrow();
     expect(await local.exited).toBe(1);
-    expect(local.output().stderr).toMatch(/clients: a client enables a connection that is not defined/);
+    expect(local.output().stderr).toMatch(/clients\.0\.connections\.0: client "a" enables connection "nope", which is not defined/);
   });
 });
 

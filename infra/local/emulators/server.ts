@@ -177,10 +177,10 @@ export const parseFaultCommand = (body: string): FaultCommand | string => {
     case 'hang':
     case 'garbage':
     case 'reset':
-      return { fault: { kind }, ...extra };
+      return { fault: { kind: kind as 'hang' | 'garbage' | 'reset' }, ...extra };
     case 'delay':
       if (!isWholeNumber(rest.ms, 0, 600_000)) return 'a delay fault needs ms, a whole number of milliseconds (0-600000)';
-      return { fault: { kind, ms: rest.ms }, ...extra };
+      return { fault: { kind: 'delay', ms: rest.ms }, ...extra };
     case 'status': {
       if (!isWholeNumber(rest.status, 100, 599)) return 'a status fault needs status, an HTTP status code (100-599)';
       if (rest.body !== undefined && typeof rest.body !== 'string') return 'body must be a string';
@@ -191,7 +191,7 @@ export const parseFaultCommand = (body: string): FaultCommand | string => {
       if (!validHeaders) return 'headers must be an object of strings';
       return {
         fault: {
-          kind,
+          kind: 'status',
           status: rest.status,
           ...(rest.body !== undefined ? { body: rest.body as string } : {}),
           ...(headers !== undefined ? { headers: headers as Record<string, string> } : {}),
