@@ -26,7 +26,7 @@ const positiveInteger = (env: NodeJS.ProcessEnv, name: string, fallback: number)
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0) throw new ConfigurationError(`${name} must be a non-negative integer`);
+  if (!Number.isInteger(value) || value < 0) throw new ConfigurationError(`${name} must be a non-negative integer (got ${JSON.stringify(raw)})`);
   return value;
 };
 
@@ -40,7 +40,7 @@ export const withTrailingSlash = (url: string): string => (url.endsWith('/') ? u
 
 export const loadConfig = (env: NodeJS.ProcessEnv = process.env): RuntimeConfig => {
   const alg = env.SIGNING_ALG ?? 'RS256';
-  if (alg !== 'RS256' && alg !== 'ES256') throw new ConfigurationError('SIGNING_ALG must be RS256 or ES256');
+  if (alg !== 'RS256' && alg !== 'ES256') throw new ConfigurationError(`SIGNING_ALG must be RS256 or ES256 (got ${JSON.stringify(alg)})`);
   return {
     tableName: required(env, 'TABLE_NAME'),
     issuer: env.ISSUER ? withTrailingSlash(env.ISSUER) : undefined,

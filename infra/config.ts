@@ -48,8 +48,13 @@ const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 const CERT_ARN = /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]+$/;
 
+/** A bad context value: infra/app.ts prints its message as one line, without a stack trace. */
+export class ContextError extends Error {
+  override readonly name = 'ContextError';
+}
+
 const fail = (key: string, expected: string, value: unknown): never => {
-  throw new Error(`context "${key}": expected ${expected}, got ${JSON.stringify(value)}`);
+  throw new ContextError(`context "${key}": expected ${expected}, got ${JSON.stringify(value)}`);
 };
 
 const text = (ctx: ContextReader, key: string): string | undefined => {
@@ -118,7 +123,7 @@ export const readStackConfig = (ctx: ContextReader): StackConfig => {
   const domainName = text(ctx, 'domainName')?.toLowerCase();
   const certificateArn = text(ctx, 'certificateArn');
   if ((domainName === undefined) !== (certificateArn === undefined)) {
-    throw new Error('context "domainName" and "certificateArn" go together: set both or neither');
+    throw new ContextError('context "domainName" and "certificateArn" go together: set both or neither');
   }
   if (domainName !== undefined && !DOMAIN.test(domainName)) fail('domainName', 'a DNS name', domainName);
   if (certificateArn !== undefined && !CERT_ARN.test(certificateArn)) fail('certificateArn', 'an ACM certificate ARN', certificateArn);

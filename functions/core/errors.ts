@@ -33,6 +33,13 @@ export const isOAuthError = (value: unknown): value is OAuthError => value insta
 
 export const LEGACY_ACCESS_TOKEN_GRANT = 'http://auth0.com/oauth/legacy/grant-type/access_token';
 
+/** Every grant a client may be given in `grant_types` (DESIGN section 9); anything else is a typo. */
+export const KNOWN_GRANT_TYPES = [
+  LEGACY_ACCESS_TOKEN_GRANT,
+  'urn:ietf:params:oauth:grant-type:token-exchange',
+  'refresh_token',
+] as const;
+
 /** Auth0's error table (DESIGN section 2). The strings are part of the contract. */
 export const errors = {
   missingParameter: (name: string) =>

@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { LEGACY_ACCESS_TOKEN_GRANT } from './errors.js';
+import { KNOWN_GRANT_TYPES, LEGACY_ACCESS_TOKEN_GRANT } from './errors.js';
 import { providers, isStrategy } from '../providers/registry.js';
 import type { ConnectionOptions, Strategy } from '../providers/types.js';
 
@@ -22,12 +22,20 @@ const httpUrl = v.pipe(
   v.check((value) => /^https?:\/\//i.test(value), 'an endpoint must be an http or https URL'),
 );
 
+const knownGrantType = v.pipe(
+  nonEmpty('a grant type'),
+  v.check(
+    (grant) => (KNOWN_GRANT_TYPES as readonly string[]).includes(grant),
+    (issue) => `unknown grant type ${JSON.stringify(issue.input)} (known: ${KNOWN_GRANT_TYPES.join(', ')})`,
+  ),
+);
+
 // Strict objects: a misspelt key (`grant_type`, `client`) must be an error, not a silently
 // ignored setting.
 const ClientSchema = v.strictObject({
   client_id: identifier('client_id'),
   name: v.optional(v.pipe(v.string('name must be a string'), v.maxLength(256, 'name must be at most 256 characters'))),
-  grant_types: v.optional(v.array(nonEmpty('a grant type'), 'grant_types must be an array of strings'), []),
+  grant_types: v.optional(v.array(knownGrantType, 'grant_types must be an array of strings'), []),
   connections: v.optional(v.array(identifier('a connection name'), 'connections must be an array of strings'), []),
   id_token_lifetime: v.optional(
     v.pipe(
@@ -82,29 +90,56 @@ const ConnectionSchema = v.pipe(
   ),
 );
 
-export const TenantSchema = v.pipe(
-  v.strictObject({
+// Checks between entries (unique names, enabled connections defined) are not part of the
+// schema: a pipe stops at the first schema error, and they must be reported in the same run.
+export const TenantSchema = v.strictObject(
+  {
     clients: v.optional(v.array(ClientSchema, 'clients must be an array'), []),
     connections: v.optional(v.array(ConnectionSchema, 'connections must be an array'), []),
-  }, 'the tenant file must be a JSON object'),
-  v.forward(
-    v.check((tenant) => unique(tenant.clients.map((c) => c.client_id)), 'client_id values must be unique'),
-    ['clients'],
-  ),
-  v.forward(
-    v.check((tenant) => unique(tenant.connections.map((c) => c.name)), 'connection names must be unique'),
-    ['connections'],
-  ),
-  v.forward(
-    v.check((tenant) => {
-      const names = new Set(tenant.connections.map((c) => c.name));
-      return tenant.clients.every((client) => client.connections.every((name) => names.has(name)));
-    }, 'a client enables a connection that is not defined in connections'),
-    ['clients'],
-  ),
+  },
+  'the tenant file must be a JSON object',
 );
 
-const unique = (values: string[]) => new Set(values).size === values.length;
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * The cross-references of the raw document, naming the client and connection involved. Runs
+ * even when fields have schema errors; entries whose own name is malformed are skipped, since
+ * the schema reports those.
+ */
+const crossReferenceProblems = (input: unknown): string[] => {
+  const document = isRecord(input) ? input : {};
+  const listOf = (key: string) => (Array.isArray(document[key]) ? (document[key] as unknown[]) : []);
+  const nameOf = (entry: unknown, key: string) =>
+    isRecord(entry) && typeof entry[key] === 'string' ? (entry[key] as string).trim() : undefined;
+  const problems: string[] = [];
+  const indexBy = (list: unknown[], section: string, key: string, what: string) => {
+    const first = new Map<string, number>();
+    list.forEach((entry, index) => {
+      const name = nameOf(entry, key);
+      if (name === undefined || name === '') return;
+      const earlier = first.get(name);
+      if (earlier === undefined) first.set(name, index);
+      else problems.push(`${section}.${index}.${key}: ${what} "${name}" is defined twice (also ${section}.${earlier})`);
+    });
+    return first;
+  };
+  const clients = listOf('clients');
+  indexBy(clients, 'clients', 'client_id', 'client');
+  const defined = indexBy(listOf('connections'), 'connections', 'name', 'connection');
+  clients.forEach((client, index) => {
+    const enabled = isRecord(client) && Array.isArray(client.connections) ? (client.connections as unknown[]) : [];
+    const clientName = nameOf(client, 'client_id') || `#${index}`;
+    enabled.forEach((connection, position) => {
+      if (typeof connection !== 'string' || defined.has(connection.trim())) return;
+      problems.push(
+        `clients.${index}.connections.${position}: client "${clientName}" enables connection "${connection}", which is not defined in connections`,
+      );
+    });
+  });
+  return problems;
+};
 
 export type ClientConfig = v.InferOutput<typeof ClientSchema>;
 export interface ConnectionConfig {
@@ -128,16 +163,16 @@ export class TenantFileError extends Error {
 export const parseTenant = (input: unknown): Tenant => {
   if (Array.isArray(input)) throw new TenantFileError(['the tenant file must be a JSON object']);
   const result = v.safeParse(TenantSchema, input);
-  if (!result.success) {
-    throw new TenantFileError(
-      result.issues.map((issue) => {
+  const problems = result.success
+    ? []
+    : result.issues.map((issue) => {
         const path = v.getDotPath(issue);
         // strictObject reports an unexpected key with the object's own message.
         const message = issue.kind === 'schema' && issue.expected === 'never' ? 'unknown key (check its spelling)' : issue.message;
         return path ? `${path}: ${message}` : message;
-      }),
-    );
-  }
+      });
+  problems.push(...crossReferenceProblems(input));
+  if (!result.success || problems.length > 0) throw new TenantFileError(problems);
   const tenant = result.output;
   return {
     clients: tenant.clients,

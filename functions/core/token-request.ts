@@ -87,10 +87,13 @@ const unsupportedContentType = () =>
     'unsupported_content_type',
   );
 
+/** Some editors and Windows tools start UTF-8 files with a byte order mark; JSON.parse does not skip it. */
+const withoutBom = (text: string): string => (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+
 const decodeJson = (text: string): Record<string, unknown> => {
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = JSON.parse(withoutBom(text));
   } catch {
     throw errors.badRequest('the request body is not valid JSON', 'malformed_body');
   }
@@ -100,7 +103,28 @@ const decodeJson = (text: string): Record<string, unknown> => {
   return value as Record<string, unknown>;
 };
 
+/**
+ * `curl -d '{...}'` sends JSON labelled as a form. Read as a form it has no parameters at
+ * all, and "missing client_id parameter" would send the developer looking in the wrong place.
+ */
+const looksLikeJsonObject = (text: string): boolean => {
+  const trimmed = withoutBom(text).trim();
+  if (!trimmed.startsWith('{') || !trimmed.endsWith('}')) return false;
+  try {
+    const value: unknown = JSON.parse(trimmed);
+    return typeof value === 'object' && value !== null;
+  } catch {
+    return false;
+  }
+};
+
 const decodeForm = (text: string): Record<string, unknown> => {
+  if (looksLikeJsonObject(text)) {
+    throw errors.badRequest(
+      'the body looks like JSON but the Content-Type is application/x-www-form-urlencoded: send Content-Type: application/json',
+      'json_sent_as_form',
+    );
+  }
   // A null-prototype object: keys like __proto__ stay plain data.
   const fields: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   let params: URLSearchParams;

@@ -1,4 +1,4 @@
-import { errors, type OAuthError } from '../core/errors.js';
+import { errors, OAuthError } from '../core/errors.js';
 import { hashAccessToken } from '../core/exchange.js';
 import { claimsForScopes } from '../core/scope.js';
 import { toHttpRequest, type ApiGatewayEvent, type HttpRequest } from '../http/event.js';
@@ -17,7 +17,7 @@ export const handleUserinfoEvent = async (event: ApiGatewayEvent, deps: Userinfo
   try {
     const http = toHttpRequest(event, MAX_BODY_BYTES);
     const token = accessTokenOf(http);
-    if (!token) throw errors.invalidBearerToken('missing bearer access token');
+    if (!token) throw missingCredentials();
     const record = await deps.tokens.find(hashAccessToken(token));
     if (!record) throw errors.invalidBearerToken();
     const profile = await deps.users.getProfile(record.userId);
@@ -30,12 +30,18 @@ export const handleUserinfoEvent = async (event: ApiGatewayEvent, deps: Userinfo
   }
 };
 
+const MISSING_CREDENTIALS = 'missing_bearer_token';
+
+/** No bearer token at all: no Authorization header and no form token, or another scheme (Basic, ...). */
+const missingCredentials = () => new OAuthError(401, 'invalid_token', 'missing bearer access token', MISSING_CREDENTIALS);
+
 /**
- * RFC 6750 section 3: a refusal of the token names the scheme and the error in
- * WWW-Authenticate. Section 3.1 would leave `error` out when no token was sent at all; we
- * send it always, so clients tell every bearer refusal apart from other 401s by one rule.
+ * RFC 6750 section 3: a refusal names the scheme, and the error when a token was sent.
+ * Section 3.1: a request without credentials (none, or an unsupported scheme) gets a bare
+ * challenge, since the client may simply not have known that authentication was needed.
  */
 const bearerChallenge = (oauth: OAuthError): Record<string, string> | undefined => {
+  if (oauth.reason === MISSING_CREDENTIALS) return { 'WWW-Authenticate': 'Bearer' };
   if (oauth.error !== 'invalid_token' && oauth.error !== 'invalid_request') return undefined;
   return { 'WWW-Authenticate': `Bearer error="${oauth.error}", error_description="${quotable(oauth.description)}"` };
 };
@@ -52,7 +58,14 @@ const accessTokenOf = (http: HttpRequest): string | undefined => {
   const isForm = http.headers['content-type']?.toLowerCase().startsWith('application/x-www-form-urlencoded');
   const fromBody = http.method === 'POST' && isForm && http.body ? new URLSearchParams(http.body).get('access_token') ?? undefined : undefined;
   if (fromHeader && fromBody) throw errors.badRequest('send the access token in one place only', 'multiple_token_methods');
-  if (http.headers.authorization !== undefined && !fromHeader) throw errors.invalidBearerToken('malformed Authorization header');
+  const authorization = http.headers.authorization;
+  if (authorization !== undefined && !fromHeader) {
+    if (!/^Bearer(\s|$)/i.test(authorization)) {
+      if (fromBody) return fromBody;
+      throw missingCredentials();
+    }
+    throw errors.invalidBearerToken('malformed Authorization header');
+  }
   return fromHeader ?? fromBody;
 };
 

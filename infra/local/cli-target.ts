@@ -1,4 +1,4 @@
-import { readLocalState } from './state-file.js';
+import { readLocalState, type LocalStackState } from './state-file.js';
 
 /** Where an admin CLI writes: the running local stack, or a table named on the command line. */
 export interface TableTarget {
@@ -6,6 +6,8 @@ export interface TableTarget {
   endpoint: string | undefined;
   region: string | undefined;
   description: string;
+  /** Set when the target is the running `npm start` stack. */
+  local?: LocalStackState;
 }
 
 /** The parseArgs options that name a target table; shared by the admin CLIs. */
@@ -14,6 +16,14 @@ export const TABLE_TARGET_OPTIONS = {
   endpoint: { type: 'string' },
   region: { type: 'string' },
 } as const;
+
+/**
+ * The AWS SDK warns on every run that its later versions will need Node 22: noise for an
+ * operator's one-shot command (`npm start` silences it the same way). Call before any client exists.
+ */
+export const silenceSdkNodeVersionWarning = (): void => {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+};
 
 export class CliUsageError extends Error {
   override readonly name = 'CliUsageError';
@@ -43,5 +53,6 @@ export const resolveTableTarget = (flags: { table?: string; endpoint?: string; r
     endpoint: local.dynamoEndpoint,
     region: local.region,
     description: `the local stack's table ${local.tableName} (${local.dynamoEndpoint})`,
+    local,
   };
 };

@@ -33,6 +33,11 @@ export interface DynamoDbLocalHandle {
   pid: number;
   /** Stops DynamoDB Local; resolves once java has exited. Safe to call twice. */
   stop(): Promise<void>;
+  /**
+   * Resolves when java has gone, for whatever reason (stop() included), with how it ended
+   * ("exit code 137", "signal SIGKILL"): `npm start` must not go on answering 503 without it.
+   */
+  exited: Promise<string>;
 }
 
 export const MIN_JAVA_MAJOR = 17;
@@ -80,7 +85,13 @@ export const startDynamoDbLocal = async (options: DynamoDbLocalOptions = {}): Pr
   }
 };
 
-class PortInUseError extends DynamoDbLocalStartError {}
+export class PortInUseError extends DynamoDbLocalStartError {
+  readonly port: number;
+  constructor(port: number) {
+    super(`DynamoDB Local could not listen on port ${port}: the port is already in use.`);
+    this.port = port;
+  }
+}
 
 interface JarLocation {
   libDir: string;
@@ -208,15 +219,17 @@ const launch = async (
   // 'close' rather than 'exit': it waits for the output pipes too, so the tail is complete.
   const exited = new Promise<void>((resolveExit) => watchdog.once('close', () => resolveExit()));
   let javaPid: number | undefined;
+  let javaEnd = 'no exit status';
   const control = watchdog.stdio[3] as Readable;
   let controlBuffer = '';
   control.on('data', (chunk: Buffer) => {
     controlBuffer += chunk.toString('utf8');
     let newline: number;
     while ((newline = controlBuffer.indexOf('\n')) >= 0) {
-      const message = JSON.parse(controlBuffer.slice(0, newline)) as { pid?: number };
+      const message = JSON.parse(controlBuffer.slice(0, newline)) as { pid?: number; exit?: number | null; signal?: string | null };
       controlBuffer = controlBuffer.slice(newline + 1);
       if (typeof message.pid === 'number') javaPid = message.pid;
+      if ('exit' in message) javaEnd = message.signal ? `signal ${message.signal}` : `exit code ${message.exit}`;
     }
   });
   // Writes to a watchdog that has already gone must not crash this process.
@@ -246,7 +259,17 @@ const launch = async (
   void exited.then(() => (watchdogGone = true));
 
   while (!watchdogGone) {
-    if (javaPid !== undefined && (await answersHttp(endpoint))) return { endpoint, port, pid: javaPid, stop };
+    if (javaPid !== undefined && (await answersHttp(endpoint))) {
+      // 'exit', not 'close': if the watchdog itself is killed, java keeps its output pipes open.
+      // The short wait lets java's exit status, sent just before, arrive.
+      const gone = new Promise<void>((resolveGone) => {
+        if (watchdog.exitCode !== null || watchdog.signalCode !== null) resolveGone();
+        else watchdog.once('exit', () => resolveGone());
+      })
+        .then(() => Promise.race([exited, sleep(500)]))
+        .then(() => javaEnd);
+      return { endpoint, port, pid: javaPid, stop, exited: gone };
+    }
     if (Date.now() > deadline) {
       await stop();
       throw new DynamoDbLocalStartError(
@@ -258,7 +281,7 @@ const launch = async (
   await stop();
   const output = tail();
   if (/Address already in use|Failed to bind/.test(output)) {
-    throw new PortInUseError(`DynamoDB Local could not listen on port ${port}: the port is already in use.`);
+    throw new PortInUseError(port);
   }
   throw new DynamoDbLocalStartError(`DynamoDB Local exited before answering on ${endpoint}. Last output:\n${output}`);
 };

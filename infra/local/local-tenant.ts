@@ -55,3 +55,47 @@ export const buildLocalTenant = (endpoints: EmulatorEndpoints): Tenant => ({
     { name: 'weibo', strategy: 'weibo', options: { ...WEIBO_APP, endpoints: endpoints.weibo } },
   ],
 });
+
+/** `http://127.0.0.1:<default port>` of each emulator: what a committed tenant file names. */
+const defaultOrigins = (): Array<[name: string, origin: string]> =>
+  Object.entries(DEFAULT_EMULATOR_PORTS).map(([name, port]) => [name, `http://127.0.0.1:${port}`]);
+
+/**
+ * With EMULATOR_PORTS=free the emulators are not on their default ports, so a tenant file that
+ * names those ports (the committed local tenant) would point the connections at nothing.
+ * Endpoints on a default emulator port are moved to where that emulator runs now (`running`:
+ * emulator name → its base URL); any other endpoint is left alone. Returns the tenant and the
+ * names of the connections that were moved.
+ */
+export const followRunningEmulators = (tenant: Tenant, running: Record<string, string>): { tenant: Tenant; moved: string[] } => {
+  const moves = defaultOrigins()
+    .map(([name, origin]) => ({ from: origin, to: running[name] }))
+    .filter((move): move is { from: string; to: string } => move.to !== undefined && move.to !== move.from);
+  const moved: string[] = [];
+  const connections = tenant.connections.map((connection) => {
+    const endpoints = connection.options.endpoints;
+    if (!endpoints) return connection;
+    let changed = false;
+    const next = Object.fromEntries(
+      Object.entries(endpoints).map(([name, url]) => {
+        const move = moves.find(({ from }) => url === from || url.startsWith(`${from}/`));
+        if (!move) return [name, url];
+        changed = true;
+        return [name, `${move.to}${url.slice(move.from.length)}`];
+      }),
+    );
+    if (!changed) return connection;
+    moved.push(connection.name);
+    return { ...connection, options: { ...connection.options, endpoints: next } };
+  });
+  return { tenant: { ...tenant, connections }, moved };
+};
+
+/** Each emulator's base URL, from the endpoint maps the emulators report. */
+export const emulatorOrigins = (endpoints: EmulatorEndpoints): Record<string, string> =>
+  Object.fromEntries(
+    Object.entries(endpoints).flatMap(([name, map]) => {
+      const first = Object.values(map)[0];
+      return first ? [[name, new URL(first).origin]] : [];
+    }),
+  );

@@ -34,6 +34,11 @@ import { buildLocalTenant, DEFAULT_EMULATOR_PORTS, type EmulatorEndpoints } from
 export interface LocalStackOptions {
   /** API port; 0 picks a free one. Default 3000. */
   port?: number;
+  /**
+   * Address the API, the KMS endpoint and the emulators listen on; default 127.0.0.1.
+   * (DynamoDB Local has no such setting: it listens on every interface.)
+   */
+  host?: string;
   payloadVersion?: '2.0' | '1.0';
   /** Emulator ports; 'free' picks free ones. Default DEFAULT_EMULATOR_PORTS. */
   emulatorPorts?: typeof DEFAULT_EMULATOR_PORTS | 'free';
@@ -144,6 +149,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
   };
   try {
     const ports = options.emulatorPorts === 'free' ? undefined : (options.emulatorPorts ?? DEFAULT_EMULATOR_PORTS);
+    const host = options.host ? { host: options.host } : {};
     const [dynamo, kms, facebook, google, twitter, weibo] = await Promise.all([
       options.dynamoEndpoint
         ? undefined
@@ -154,16 +160,18 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       options.kmsEndpoint
         ? undefined
         : startKmsEndpoint({
+            ...host,
             ...(options.kmsPort ? { port: options.kmsPort } : {}),
             ...(options.persistDir ? { stateFile: `${options.persistDir}/kms-keys.json` } : {}),
           }),
       startFacebookEmulator({
+        ...host,
         ...(ports ? { port: ports.facebook } : {}),
         ...(options.facebookTokens ? { tokens: options.facebookTokens } : {}),
       }),
-      startGoogleEmulator(ports ? { port: ports.google } : {}),
-      startTwitterEmulator(ports ? { port: ports.twitter } : {}),
-      startWeiboEmulator(ports ? { port: ports.weibo } : {}),
+      startGoogleEmulator({ ...host, ...(ports ? { port: ports.google } : {}) }),
+      startTwitterEmulator({ ...host, ...(ports ? { port: ports.twitter } : {}) }),
+      startWeiboEmulator({ ...host, ...(ports ? { port: ports.weibo } : {}) }),
     ]);
     for (const service of [dynamo, kms, facebook, google, twitter, weibo]) {
       if (service) stoppers.push(() => ('stop' in service ? service.stop() : service.close()));
@@ -202,6 +210,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       const route = (method: string, path: string, fn: keyof typeof LAMBDA_FUNCTIONS): ModuleRoute => ({ method, path, ...LAMBDA_FUNCTIONS[fn] });
       api = await startApiGateway({
         port,
+        ...host,
         payloadVersion,
         routes: [
           route('POST', '/oauth/access_token', 'token'),
@@ -223,6 +232,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       const current = () => runtime!;
       api = await startApiGateway({
         port,
+        ...host,
         payloadVersion,
         routes: [
           {

@@ -1,25 +1,22 @@
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseTenantJson, TenantFileError } from '../../functions/core/tenant.js';
-import { JavaRequirementError } from './dynamodb-local.js';
+import { JavaRequirementError, PortInUseError } from './dynamodb-local.js';
 import { FACEBOOK_TEST_TOKENS } from './emulators/facebook.js';
-import { DEFAULT_EMULATOR_PORTS } from './local-tenant.js';
+import { DEFAULT_EMULATOR_PORTS, emulatorOrigins, followRunningEmulators, type EmulatorEndpoints } from './local-tenant.js';
+import { readStartSettings, StartSettingError, type StartSettings } from './start-settings.js';
 import { LOCAL_REGION, startLocalStack, type LocalStack } from './stack.js';
 import { removeLocalState, writeLocalState } from './state-file.js';
 
 /**
- * `npm start`: the whole service on 127.0.0.1 until Ctrl-C.
- *   PORT (3000)              the API
- *   TENANT_FILE              tenant to apply (default infra/local/tenant.local.json)
- *   PERSIST=1 | PERSIST=dir  keep data and keys (default folder .local-data/, git-ignored)
- *   PAYLOAD_VERSION=1.0      emulate a REST API (payload 1.0) instead of an HTTP API (2.0)
- *   SIGNING_ALG=ES256        sign with an ECC_NIST_P256 key instead of RSA_2048
- *   DYNAMODB_PORT (8000), KMS_PORT (8001)  where DynamoDB Local and the KMS endpoint listen
- *   FUNCTION_CONCURRENCY (100)  containers per function at most, like a reserved concurrency:
- *                            a burst beyond it is answered 429 (infra/local/api-gateway/containers.ts)
- *   EMULATOR_PORTS=free      free ports for the emulators, DynamoDB Local and KMS; the default
- *                            tenant then follows them (a TENANT_FILE keeps its own endpoints)
+ * `npm start`: the whole service on 127.0.0.1 (or BIND_HOST) until Ctrl-C. The variables and what they accept
+ * are in start-settings.ts (and the README):
+ *   PORT (3000), BIND_HOST (127.0.0.1), TENANT_FILE, PERSIST, PAYLOAD_VERSION (2.0 | 1.0),
+ *   SIGNING_ALG (RS256 | ES256), DYNAMODB_PORT (8000), KMS_PORT (8001), EMULATOR_PORTS (free),
+ *   FUNCTION_CONCURRENCY (100: containers per function at most, like a reserved concurrency;
+ *   a burst beyond it is answered 429, infra/local/api-gateway/containers.ts).
  */
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const DEFAULT_TENANT = resolve(root, 'infra/local/tenant.local.json');
@@ -44,53 +41,106 @@ const readTenant = (file: string) => {
   }
 };
 
-const portFromEnv = (name: string, fallback: number): number => {
-  const port = Number(process.env[name] ?? fallback);
-  return Number.isInteger(port) && port > 0 && port < 65536 ? port : fail(`${name} must be a port number`);
+const readSettings = (): StartSettings => {
+  try {
+    return readStartSettings(process.env, root);
+  } catch (error) {
+    if (error instanceof StartSettingError) return fail(error.message);
+    throw error;
+  }
 };
 
-const countFromEnv = (name: string): number => {
-  const count = Number(process.env[name]);
-  return Number.isInteger(count) && count > 0 ? count : fail(`${name} must be a positive integer`);
+const FREE_PORTS_HINT = 'EMULATOR_PORTS=free puts the emulators, DynamoDB Local and the KMS endpoint on free ports';
+
+/** Names the port, who wanted it and the variable that moves it. */
+const portInUseMessage = (port: number | undefined, settings: StartSettings): string => {
+  const emulator = Object.entries(DEFAULT_EMULATOR_PORTS).find(([, fixed]) => !settings.freeEmulatorPorts && fixed === port);
+  const owner =
+    port === undefined
+      ? undefined
+      : port === settings.port
+        ? 'the API; set PORT to another port, or PORT=0 for a free one'
+        : port === settings.dynamoPort
+          ? `DynamoDB Local; set DYNAMODB_PORT to another port, or ${FREE_PORTS_HINT}`
+          : port === settings.kmsPort
+            ? `the KMS endpoint; set KMS_PORT to another port, or ${FREE_PORTS_HINT}`
+            : emulator
+              ? `the ${emulator[0]} emulator; ${FREE_PORTS_HINT}`
+              : undefined;
+  if (port === undefined || owner === undefined) {
+    return `a port is already in use (the API wants ${settings.port}, DynamoDB Local ${settings.dynamoPort ?? 'a free one'}, KMS ${settings.kmsPort ?? 'a free one'}, the emulators ${settings.freeEmulatorPorts ? 'free ones' : Object.values(DEFAULT_EMULATOR_PORTS).join(', ')}): stop the other process, set PORT, DYNAMODB_PORT or KMS_PORT, or use ${FREE_PORTS_HINT}`;
+  }
+  return `port ${port} is already in use by another process (it is for ${owner}; or stop the other process)`;
+};
+
+/**
+ * The first of `ports` something else already listens on. Checked before anything starts, so
+ * a taken port is reported at once instead of after DynamoDB Local has come up.
+ */
+const firstBusyPort = async (ports: number[], host: string): Promise<number | undefined> => {
+  for (const port of ports) {
+    const busy = await new Promise<boolean>((resolveBusy) => {
+      const probe = createServer();
+      probe.once('error', (error: NodeJS.ErrnoException) => resolveBusy(error.code === 'EADDRINUSE'));
+      probe.listen(port, host, () => probe.close(() => resolveBusy(false)));
+    });
+    if (busy) return port;
+  }
+  return undefined;
 };
 
 const main = async () => {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const port = Number(process.env.PORT ?? 3000);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) fail('PORT must be a port number');
-  const payloadVersion = process.env.PAYLOAD_VERSION === '1.0' ? '1.0' : '2.0';
-  const signingAlg = process.env.SIGNING_ALG === 'ES256' ? 'ES256' : 'RS256';
-  const persist = process.env.PERSIST;
-  const persistDir = persist ? resolve(root, persist === '1' || persist === 'true' ? '.local-data' : persist) : undefined;
-  const freeEmulatorPorts = process.env.EMULATOR_PORTS === 'free';
-  const tenantFile = resolve(process.env.TENANT_FILE ?? DEFAULT_TENANT);
-  const tenant = freeEmulatorPorts && !process.env.TENANT_FILE ? undefined : readTenant(tenantFile);
+  const settings = readSettings();
+  const { port, payloadVersion, signingAlg, persistDir, freeEmulatorPorts } = settings;
+  if (settings.bindWarning) process.stderr.write(`npm start: warning: ${settings.bindWarning}\n`);
+  const tenantFile = settings.tenantFile ?? DEFAULT_TENANT;
+  const tenant = freeEmulatorPorts && !settings.tenantFile ? undefined : readTenant(tenantFile);
   process.env.LOG_LEVEL ??= 'info';
+
+  // A tenant file naming the emulators' default ports follows them to where they run now
+  // (EMULATOR_PORTS=free, or a BIND_HOST other than 127.0.0.1).
+  let movedConnections: string[] = [];
+  const followedTenant = (endpoints: EmulatorEndpoints) => {
+    const followed = followRunningEmulators(tenant!, emulatorOrigins(endpoints));
+    movedConnections = followed.moved;
+    return followed.tenant;
+  };
+
+  const fixedPorts = [
+    port,
+    ...(freeEmulatorPorts ? [] : Object.values(DEFAULT_EMULATOR_PORTS)),
+    settings.dynamoPort ?? 0,
+    settings.kmsPort ?? 0,
+  ].filter((fixed) => fixed > 0);
+  const busyPort = await firstBusyPort(fixedPorts, settings.bindHost);
+  if (busyPort !== undefined) return fail(portInUseMessage(busyPort, settings));
 
   let stack: LocalStack;
   try {
     stack = await startLocalStack({
       port,
+      host: settings.bindHost,
       payloadVersion,
       signingAlg,
-      ...(tenant ? { tenant } : {}),
+      ...(tenant ? { tenant: followedTenant } : {}),
       entryPoints: 'lambda',
-      ...(process.env.FUNCTION_CONCURRENCY ? { functionConcurrency: countFromEnv('FUNCTION_CONCURRENCY') } : {}),
+      ...(settings.functionConcurrency !== undefined ? { functionConcurrency: settings.functionConcurrency } : {}),
       emulatorPorts: freeEmulatorPorts ? 'free' : DEFAULT_EMULATOR_PORTS,
-      ...(freeEmulatorPorts ? {} : { dynamoPort: portFromEnv('DYNAMODB_PORT', 8000), kmsPort: portFromEnv('KMS_PORT', 8001) }),
+      ...(settings.dynamoPort !== undefined ? { dynamoPort: settings.dynamoPort } : {}),
+      ...(settings.kmsPort !== undefined ? { kmsPort: settings.kmsPort } : {}),
       ...(persistDir ? { persistDir } : {}),
     });
   } catch (error) {
     if (error instanceof JavaRequirementError) return fail(error.message);
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') {
-      return fail(
-        `a port is already in use (the API wants ${port}, DynamoDB Local ${process.env.DYNAMODB_PORT ?? 8000}, KMS ${process.env.KMS_PORT ?? 8001}, the emulators ${Object.values(DEFAULT_EMULATOR_PORTS).join(', ')}): stop the other process, or set PORT, DYNAMODB_PORT, KMS_PORT`,
-      );
-    }
+    if (error instanceof PortInUseError) return fail(portInUseMessage(error.port, settings));
+    const { code, port: takenPort } = error as NodeJS.ErrnoException & { port?: number };
+    if (code === 'EADDRINUSE') return fail(portInUseMessage(takenPort, settings));
+    if (code === 'EADDRNOTAVAIL') return fail(`BIND_HOST=${settings.bindHost} is not an address of this machine`);
     return fail(`could not start the local stack: ${(error as Error).message}`);
   }
 
+  let stopping = false;
   writeLocalState({
     pid: process.pid,
     issuer: stack.issuer,
@@ -98,6 +148,7 @@ const main = async () => {
     kmsEndpoint: stack.kmsEndpoint,
     tableName: stack.tableName,
     region: LOCAL_REGION,
+    emulators: Object.fromEntries(Object.entries(stack.emulators).map(([name, emulator]) => [name, emulator.url])),
   });
 
   const report = stack.tenantReport;
@@ -119,7 +170,10 @@ const main = async () => {
       }),
       '',
       `  tenant      ${tenant ? tenantFile : 'the local example tenant'} (${report.created.length} created, ${report.updated.length} updated, ${report.unchanged.length} unchanged${report.stale.length ? `, not in the file: ${report.stale.join(', ')}` : ''})`,
+      ...(movedConnections.length > 0 ? [`              endpoints of ${movedConnections.join(', ')} follow the running emulators`] : []),
       `  DynamoDB    ${stack.dynamoEndpoint} (table ${stack.tableName}${persistDir ? `, data in ${persistDir}` : ', in memory'})`,
+      `              note: DynamoDB Local listens on every network interface, not only 127.0.0.1 (it has no`,
+      `              setting to limit that): other machines can reach port ${new URL(stack.dynamoEndpoint).port} unless a firewall stops them`,
       `  KMS         ${stack.kmsEndpoint} (key ${stack.signingKeyId}, ${stack.signingAlg})`,
       `  providers   facebook ${stack.emulators.facebook.url}, google ${stack.emulators.google.url}, twitter ${stack.emulators.twitter.url}, weibo ${stack.emulators.weibo.url}`,
       '',
@@ -129,7 +183,6 @@ const main = async () => {
     ].join('\n') + '\n',
   );
 
-  let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
@@ -138,6 +191,17 @@ const main = async () => {
     await stack.stop();
     process.exit(0);
   };
+  // Without its database every request would answer 503 while the banner says all is well.
+  void stack.dynamo?.exited.then(async (how) => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(
+      `npm start: DynamoDB Local stopped unexpectedly (${how}); stopping the local stack, since every request would fail. Start it again with npm start.\n`,
+    );
+    removeLocalState();
+    await stack.stop();
+    process.exit(1);
+  });
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGHUP', () => void shutdown('SIGHUP'));

@@ -13,6 +13,8 @@ export interface LocalStackState {
   kmsEndpoint: string;
   tableName: string;
   region: string;
+  /** Base URL of each provider emulator (absent in files written by older versions). */
+  emulators?: Record<string, string>;
 }
 
 const stateFile = (): string =>

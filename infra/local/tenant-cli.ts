@@ -3,18 +3,22 @@ import { parseArgs } from 'node:util';
 import { parseTenantJson, TenantFileError } from '../../functions/core/tenant.js';
 import { createDocumentClient } from '../../functions/store/dynamo.js';
 import { applyTenant } from '../../functions/store/tenant-admin.js';
-import { CliUsageError, resolveTableTarget, TABLE_TARGET_OPTIONS } from './cli-target.js';
+import { CliUsageError, resolveTableTarget, silenceSdkNodeVersionWarning, TABLE_TARGET_OPTIONS } from './cli-target.js';
+import { followRunningEmulators } from './local-tenant.js';
 
 /**
  * `npm run tenant -- apply FILE [--table NAME] [--endpoint URL] [--region REGION] [--prune]`
  * `npm run tenant -- validate FILE`
  * Without --table it writes to the local stack `npm start` is running.
+ * Results go to `out`, errors to `err` (stderr), with exit code 1 (refused, failed) or 2 (bad command line).
  */
 const USAGE = `usage:
   npm run tenant -- apply FILE [--table NAME] [--endpoint URL] [--region REGION] [--prune]
   npm run tenant -- validate FILE`;
 
-export const runTenantCli = async (argv: string[], out: (line: string) => void): Promise<number> => {
+type Line = (line: string) => void;
+
+export const runTenantCli = async (argv: string[], out: Line, err: Line = out): Promise<number> => {
   let parsed;
   try {
     parsed = parseArgs({
@@ -27,7 +31,7 @@ export const runTenantCli = async (argv: string[], out: (line: string) => void):
       },
     });
   } catch (error) {
-    out(`error: ${(error as Error).message}\n${USAGE}`);
+    err(`error: ${(error as Error).message}\n${USAGE}`);
     return 2;
   }
   const [command, file, ...extra] = parsed.positionals;
@@ -36,14 +40,14 @@ export const runTenantCli = async (argv: string[], out: (line: string) => void):
     return 0;
   }
   if ((command !== 'apply' && command !== 'validate') || !file || extra.length > 0) {
-    out(`error: expected a command and one file\n${USAGE}`);
+    err(`error: expected a command and one file\n${USAGE}`);
     return 2;
   }
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch {
-    out(`error: cannot read ${file}`);
+    err(`error: cannot read ${file}`);
     return 1;
   }
   try {
@@ -57,8 +61,13 @@ export const runTenantCli = async (argv: string[], out: (line: string) => void):
       ...(target.endpoint ? { endpoint: target.endpoint } : {}),
       ...(target.region ? { region: target.region } : {}),
     });
-    const report = await applyTenant({ client, tableName: target.tableName, tenant, prune: parsed.values.prune });
+    const running = target.local?.emulators;
+    const followed = running ? followRunningEmulators(tenant, running) : { tenant, moved: [] };
+    const report = await applyTenant({ client, tableName: target.tableName, tenant: followed.tenant, prune: parsed.values.prune });
     out(`applied ${file} to ${target.description}`);
+    if (followed.moved.length > 0) {
+      out(`  endpoints of ${followed.moved.join(', ')} moved from the default emulator ports to the running emulators`);
+    }
     for (const [label, entries] of Object.entries(report)) {
       if (entries.length > 0) out(`  ${label.padEnd(9)} ${entries.join(', ')}`);
     }
@@ -66,22 +75,27 @@ export const runTenantCli = async (argv: string[], out: (line: string) => void):
     return 0;
   } catch (error) {
     if (error instanceof TenantFileError) {
-      out(`error: ${file}: ${error.message}`);
+      err(`error: ${file}: ${error.message}`);
       return 1;
     }
     if (error instanceof CliUsageError) {
-      out(`error: ${error.message}`);
+      err(`error: ${error.message}`);
       return 2;
     }
     // AWS errors: name and message only (never a stack trace).
     const name = (error as { name?: string }).name ?? 'Error';
-    out(`error: ${name}: ${(error as Error).message}`);
+    err(`error: ${name}: ${(error as Error).message}`);
     return 1;
   }
 };
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  runTenantCli(process.argv.slice(2), (line) => process.stdout.write(`${line}\n`)).then(
+  silenceSdkNodeVersionWarning();
+  runTenantCli(
+    process.argv.slice(2),
+    (line) => process.stdout.write(`${line}\n`),
+    (line) => process.stderr.write(`${line}\n`),
+  ).then(
     (code) => process.exit(code),
     (error: unknown) => {
       process.stderr.write(`error: ${(error as Error).message}\n`);

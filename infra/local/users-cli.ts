@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { createDocumentClient } from '../../functions/store/dynamo.js';
 import { createUserAdmin, MAX_LIST_LIMIT, type UserAdmin } from '../../functions/store/user-admin.js';
 import { parseUserId, UserAdminError } from '../../functions/store/user-records.js';
-import { CliUsageError, resolveTableTarget, TABLE_TARGET_OPTIONS } from './cli-target.js';
+import { CliUsageError, resolveTableTarget, silenceSdkNodeVersionWarning, TABLE_TARGET_OPTIONS } from './cli-target.js';
 import { formatDeletion, formatPage, formatUser } from './users-format.js';
 
 /**
@@ -157,6 +157,7 @@ const reportFailure = (error: unknown, err: Line): number => {
 };
 
 if (import.meta.url === `file://${process.argv[1]}`) {
+  silenceSdkNodeVersionWarning();
   runUsersCli(
     process.argv.slice(2),
     (line) => process.stdout.write(`${line}\n`),

@@ -130,6 +130,26 @@ describe('exchange against the tenant and the store', () => {
     expect(json.error_description).toMatch(/content type|JSON/);
   });
 
+  it("names a JSON body sent with curl -d's default form Content-Type, and accepts JSON with a BOM", async () => {
+    const fields = JSON.stringify({ client_id: 'my-app', connection: 'facebook', access_token: FACEBOOK_TEST_TOKENS.alice });
+    const asForm = await fetch(`${stack.url}/oauth/access_token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: fields,
+    });
+    expect(asForm.status).toBe(400);
+    expect(((await asForm.json()) as Record<string, string>).error_description).toMatch(
+      /^the body looks like JSON but the Content-Type is application\/x-www-form-urlencoded/,
+    );
+
+    const withBom = await fetch(`${stack.url}/oauth/access_token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(fields)]),
+    });
+    expect(withBom.status).toBe(200);
+  });
+
   it('refuses a body larger than the limit', async () => {
     const response = await postToken(stack, facebook(undefined, { padding: 'x'.repeat(20_000) }));
     expect([400, 413]).toContain(response.status);

@@ -116,14 +116,32 @@ describe('/userinfo takes the token as RFC 6750 says', () => {
   });
 });
 
-describe('/userinfo refuses with 401 and WWW-Authenticate: Bearer error="invalid_token"', () => {
-  it.each(['GET', 'POST'])('a missing token (%s)', async (method) => {
-    await expectRefused(await userinfo({ method }));
+/** RFC 6750 section 3.1: a request without credentials gets the scheme only, no error code. */
+const expectBareChallenge = async (response: Response) => {
+  expect(response.status).toBe(401);
+  expect(response.headers.get('www-authenticate')).toBe('Bearer');
+  expect(await response.json()).toEqual({ error: 'invalid_token', error_description: 'missing bearer access token' });
+};
+
+describe('/userinfo without credentials answers 401 with a bare Bearer challenge', () => {
+  it.each(['GET', 'POST'])('no token at all (%s)', async (method) => {
+    await expectBareChallenge(await userinfo({ method }));
   });
 
+  it.each(['Basic dXNlcjpwYXNz', 'Negotiate abc'])('an unsupported scheme: %s', async (authorization) => {
+    await expectBareChallenge(await userinfo({ headers: { authorization } }));
+  });
+
+  it('a form body without access_token', async () => {
+    await expectBareChallenge(
+      await userinfo({ method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'scope=openid' }),
+    );
+  });
+});
+
+describe('/userinfo refuses with 401 and WWW-Authenticate: Bearer error="invalid_token"', () => {
   it.each([
     ['an unknown token', 'Bearer not-a-token-we-issued'],
-    ['another scheme', 'Basic dXNlcjpwYXNz'],
     ['a scheme without a token', 'Bearer'],
     ['a token with a space in it', 'Bearer two words'],
   ])('%s', async (_case, authorization) => {

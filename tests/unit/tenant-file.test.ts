@@ -46,8 +46,10 @@ describe('tenant file', () => {
     [{ connections: [{ name: 'tw', strategy: 'twitter', options: { client_id: 'a' } }] }, 'connections.0.options.client_secret: options.client_secret is required'],
     [{ connections: [{ name: 'fb', strategy: 'facebook', options: { client_id: 'a', client_secret: 'b', endpoints: { debug_token: 'ftp://x' } } }] }, 'connections.0.options.endpoints.debug_token: an endpoint must be an http or https URL'],
     [{ connections: [{ name: 'fb', strategy: 'facebook', options: { client_id: 'a', client_secret: 'b', endpoints: { tokeninfo: 'http://x' } } }] }, 'connections.0.options.endpoints: options.endpoints has a name'],
-    [{ clients: [{ client_id: 'a', connections: ['nope'] }] }, 'clients: a client enables a connection that is not defined'],
-    [{ clients: [{ client_id: 'a' }, { client_id: 'a' }] }, 'clients: client_id values must be unique'],
+    [{ clients: [{ client_id: 'a', connections: ['nope'] }] }, 'clients.0.connections.0: client "a" enables connection "nope", which is not defined in connections'],
+    [{ clients: [{ client_id: 'a' }, { client_id: 'a' }] }, 'clients.1.client_id: client "a" is defined twice (also clients.0)'],
+    [{ connections: [valid().connections[0], valid().connections[0]] }, 'connections.1.name: connection "facebook" is defined twice (also connections.0)'],
+    [{ clients: [{ client_id: 'a', grant_types: ['password'] }] }, 'clients.0.grant_types.0: unknown grant type "password" (known: http://auth0.com/oauth/legacy/grant-type/access_token, urn:ietf:params:oauth:grant-type:token-exchange, refresh_token)'],
     [{ clients: [{ client_id: 'a', id_token_lifetime: '3600' }] }, 'clients.0.id_token_lifetime: id_token_lifetime must be a number'],
     [{ clients: [{ client_id: 'bad id!' }] }, 'clients.0.client_id: client_id may only contain'],
     [{ clients: {} }, 'clients: clients must be an array'],
@@ -55,6 +57,28 @@ describe('tenant file', () => {
     [[], 'the tenant file must be a JSON object'],
   ])('refuses %j naming the field', (input, expected) => {
     expect(problemsOf(input).join('\n')).toContain(expected);
+  });
+
+  it('accepts each known grant type', () => {
+    const grants = [GRANT, 'urn:ietf:params:oauth:grant-type:token-exchange', 'refresh_token'];
+    expect(parseTenant({ clients: [{ client_id: 'a', grant_types: grants }] }).clients[0]?.grant_types).toEqual(grants);
+  });
+
+  it('reports schema errors and cross-reference errors in one run', () => {
+    const problems = problemsOf({
+      clients: [
+        { client_id: 'web', connections: ['facebook', 'github'], grant_types: ['password', GRANT] },
+        { client_id: 'ios', connections: ['apple'], id_token_lifetime: 'long' },
+      ],
+      connections: [{ name: 'facebook', strategy: 'facebook', options: { client_id: 'a' } }],
+    });
+    expect(problems).toEqual([
+      expect.stringMatching(/^clients\.0\.grant_types\.0: unknown grant type "password"/),
+      expect.stringMatching(/^clients\.1\.id_token_lifetime: /),
+      expect.stringMatching(/^connections\.0\.options\.client_secret: /),
+      'clients.0.connections.1: client "web" enables connection "github", which is not defined in connections',
+      'clients.1.connections.0: client "ios" enables connection "apple", which is not defined in connections',
+    ]);
   });
 
   it('reports malformed JSON in one sentence', () => {

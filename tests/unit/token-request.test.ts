@@ -84,6 +84,34 @@ describe('parseTokenRequest', () => {
     expect(error.status).toBe(413);
   });
 
+  it('says so when a JSON body is labelled as a form (curl -d without -H)', () => {
+    const text = JSON.stringify({ client_id: 'a', access_token: 't', connection: 'c' });
+    for (const body of [text, ` ${text}\n`, `\uFEFF${text}`]) {
+      const error = failure(() => parseTokenRequest(form(body)));
+      expect(error.status).toBe(400);
+      expect(error.error).toBe('invalid_request');
+      expect(error.description).toBe(
+        'the body looks like JSON but the Content-Type is application/x-www-form-urlencoded: send Content-Type: application/json',
+      );
+    }
+  });
+
+  it('still reads a form body that merely starts with a brace', () => {
+    expect(parseTokenRequest(form('{x=1&client_id=a&access_token=t&connection=c'))).toEqual({ client_id: 'a', access_token: 't', connection: 'c' });
+  });
+
+  it('accepts a JSON body that starts with a UTF-8 byte order mark', () => {
+    const text = `\uFEFF${JSON.stringify({ client_id: 'a', access_token: 't', connection: 'c' })}`;
+    expect(parseTokenRequest({ contentType: 'application/json', text })).toEqual({ client_id: 'a', access_token: 't', connection: 'c' });
+    // As API Gateway hands it over: base64 of the raw bytes, BOM included.
+    const decoded = Buffer.from(Buffer.from(text, 'utf8').toString('base64'), 'base64').toString('utf8');
+    expect(parseTokenRequest({ contentType: 'application/json; charset=utf-8', text: decoded })).toEqual({
+      client_id: 'a',
+      access_token: 't',
+      connection: 'c',
+    });
+  });
+
   it('keeps prototype keys as plain data', () => {
     const result = parseTokenRequest(form('__proto__=x&constructor=y&client_id=a&access_token=t&connection=c'));
     expect(result).toEqual({ client_id: 'a', access_token: 't', connection: 'c' });

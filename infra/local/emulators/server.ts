@@ -95,9 +95,10 @@ export const startEmulator = async (
 
     // Control plane for `npm start` users and out-of-process tests: POST a Fault as JSON.
     if (url.pathname === CONTROL_PATH && req.method === 'POST') {
-      const parsed = JSON.parse(body || 'null') as (Fault & { times?: number; delayMs?: number }) | null;
-      if (parsed && typeof parsed.delayMs === 'number') delayMs = parsed.delayMs;
-      setFault(parsed && 'kind' in parsed ? parsed : null, parsed?.times);
+      const command = parseFaultCommand(body);
+      if (typeof command === 'string') return send(res, { status: 400, json: { error: command } });
+      if (command.delayMs !== undefined) delayMs = command.delayMs;
+      setFault(command.fault, command.times);
       return send(res, { status: 204 });
     }
 
@@ -138,6 +139,69 @@ export const startEmulator = async (
     setDelay: (ms) => (delayMs = ms),
     close: listening.close,
   };
+};
+
+export const FAULT_KINDS = ['status', 'hang', 'garbage', 'reset', 'delay'] as const;
+
+interface FaultCommand {
+  fault: Fault | null;
+  times?: number;
+  delayMs?: number;
+}
+
+const isWholeNumber = (value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): value is number =>
+  typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;
+
+/**
+ * The control plane's body: a Fault (plus optional `times` and `delayMs`) or `null`. A typo
+ * must not look like a switched-on fault, so anything else is refused with the reason.
+ */
+export const parseFaultCommand = (body: string): FaultCommand | string => {
+  let value: unknown;
+  try {
+    value = JSON.parse(body.trim() || 'null');
+  } catch {
+    return 'the body must be JSON: a fault object or null';
+  }
+  if (value === null) return { fault: null };
+  if (typeof value !== 'object' || Array.isArray(value)) return 'the body must be a fault object or null';
+  const { kind, times, delayMs, ...rest } = value as Record<string, unknown>;
+  if (times !== undefined && !isWholeNumber(times, 1)) return 'times must be a positive whole number';
+  if (delayMs !== undefined && !isWholeNumber(delayMs, 0, 600_000)) return 'delayMs must be a whole number of milliseconds (0-600000)';
+  const extra = { ...(times !== undefined ? { times } : {}), ...(delayMs !== undefined ? { delayMs } : {}) };
+  if (kind === undefined) {
+    // `{"delayMs": 200}` alone sets the added delay and clears the fault, as before.
+    return Object.keys(rest).length === 0 ? { fault: null, ...extra } : `kind is missing; kinds: ${FAULT_KINDS.join(', ')}`;
+  }
+  switch (kind) {
+    case 'hang':
+    case 'garbage':
+    case 'reset':
+      return { fault: { kind: kind as 'hang' | 'garbage' | 'reset' }, ...extra };
+    case 'delay':
+      if (!isWholeNumber(rest.ms, 0, 600_000)) return 'a delay fault needs ms, a whole number of milliseconds (0-600000)';
+      return { fault: { kind: 'delay', ms: rest.ms }, ...extra };
+    case 'status': {
+      if (!isWholeNumber(rest.status, 100, 599)) return 'a status fault needs status, an HTTP status code (100-599)';
+      if (rest.body !== undefined && typeof rest.body !== 'string') return 'body must be a string';
+      const headers = rest.headers;
+      const validHeaders =
+        headers === undefined ||
+        (typeof headers === 'object' && headers !== null && !Array.isArray(headers) && Object.values(headers).every((h) => typeof h === 'string'));
+      if (!validHeaders) return 'headers must be an object of strings';
+      return {
+        fault: {
+          kind: 'status',
+          status: rest.status,
+          ...(rest.body !== undefined ? { body: rest.body as string } : {}),
+          ...(headers !== undefined ? { headers: headers as Record<string, string> } : {}),
+        },
+        ...extra,
+      };
+    }
+    default:
+      return `unknown fault kind ${JSON.stringify(kind)}; kinds: ${FAULT_KINDS.join(', ')}`;
+  }
 };
 
 const send = (res: ServerResponse, answer: EmulatorAnswer) => {
