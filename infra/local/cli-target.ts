@@ -6,6 +6,9 @@ export interface TableTarget {
   endpoint: string | undefined;
   region: string | undefined;
   description: string;
+  /** The local stack's KMS endpoint and secrets key (undefined for a table named on the command line). */
+  kmsEndpoint?: string;
+  secretsKeyId?: string;
 }
 
 /** The parseArgs options that name a target table; shared by the admin CLIs. */
@@ -43,5 +46,7 @@ export const resolveTableTarget = (flags: { table?: string; endpoint?: string; r
     endpoint: local.dynamoEndpoint,
     region: local.region,
     description: `the local stack's table ${local.tableName} (${local.dynamoEndpoint})`,
+    kmsEndpoint: local.kmsEndpoint,
+    ...(local.secretsKeyId ? { secretsKeyId: local.secretsKeyId } : {}),
   };
 };

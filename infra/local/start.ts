@@ -88,6 +88,7 @@ const main = async () => {
     issuer: stack.issuer,
     dynamoEndpoint: stack.dynamoEndpoint,
     kmsEndpoint: stack.kmsEndpoint,
+    secretsKeyId: stack.secretsKeyId,
     tableName: stack.tableName,
     region: LOCAL_REGION,
   });
@@ -112,7 +113,7 @@ const main = async () => {
       '',
       `  tenant      ${tenant ? tenantFile : 'the local example tenant'} (${report.created.length} created, ${report.updated.length} updated, ${report.unchanged.length} unchanged${report.stale.length ? `, not in the file: ${report.stale.join(', ')}` : ''})`,
       `  DynamoDB    ${stack.dynamoEndpoint} (table ${stack.tableName}${persistDir ? `, data in ${persistDir}` : ', in memory'})`,
-      `  KMS         ${stack.kmsEndpoint} (key ${stack.signingKeyId}, ${stack.signingAlg})`,
+      `  KMS         ${stack.kmsEndpoint} (key ${stack.signingKeyId}, ${stack.signingAlg}; connection secrets under ${stack.secretsKeyId})`,
       `  providers   facebook ${stack.emulators.facebook.url}, google ${stack.emulators.google.url}, twitter ${stack.emulators.twitter.url}, weibo ${stack.emulators.weibo.url}`,
       '',
       'Try it:',
