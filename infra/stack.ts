@@ -139,8 +139,9 @@ export class TokenExchangeStack extends Stack {
       },
     });
 
-    const apiUrl = `${this.api.apiEndpoint}/`;
-    const issuer = config.customDomain === undefined ? apiUrl : `https://${config.customDomain.domainName}/`;
+    // With a custom domain the execute-api URL is switched off: the domain is the only URL.
+    const apiUrl = config.customDomain === undefined ? `${this.api.apiEndpoint}/` : `https://${config.customDomain.domainName}/`;
+    const issuer = apiUrl;
 
     const environment: Record<string, string> = {
       TABLE_NAME: this.table.tableName,
