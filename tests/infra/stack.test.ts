@@ -394,6 +394,7 @@ describe('custom domain (context domainName + certificateArn)', () => {
     expect(domain.Properties).toEqual({
       DomainName: 'id.example.com',
       DomainNameConfigurations: [{ CertificateArn: certificateArn, EndpointType: 'REGIONAL', SecurityPolicy: 'TLS_1_2' }],
+      Tags: { service: 'social-token-exchange', stage: 'prod' },
     });
     const mappings = resourcesOfType(json, 'AWS::ApiGatewayV2::ApiMapping');
     expect(mappings).toHaveLength(1);
