@@ -157,7 +157,9 @@ export class TokenExchangeStack extends Stack {
       POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
       NODE_OPTIONS: '--enable-source-maps',
       // sam local only sets variables the template declares; empty values are ignored by the SDK.
-      ...(config.samLocal ? { AWS_ENDPOINT_URL_DYNAMODB: '', AWS_ENDPOINT_URL_KMS: '' } : {}),
+      // Without a key id the token function still decrypts (a ciphertext names its key), so
+      // sam local works against the local KMS endpoint without one more env-file entry.
+      ...(config.samLocal ? { AWS_ENDPOINT_URL_DYNAMODB: '', AWS_ENDPOINT_URL_KMS: '', SECRETS_KEY_ID: '' } : {}),
     };
 
     const token = createApiFunction(this, {
