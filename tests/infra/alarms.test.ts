@@ -137,6 +137,13 @@ describe('operational alarms (default deployment)', () => {
     // The topic refuses plain-HTTP publishers; no email subscription unless asked for.
     const policy = ofType(json, 'AWS::SNS::TopicPolicy')[0]![1];
     expect(JSON.stringify(policy.Properties.PolicyDocument)).toMatch(/"aws:SecureTransport":"false"/);
+    const publish = (policy.Properties.PolicyDocument.Statement as Json[]).find((statement) => statement.Sid === 'AlarmsOfThisAccount');
+    expect(publish).toMatchObject({
+      Effect: 'Allow',
+      Principal: { Service: 'cloudwatch.amazonaws.com' },
+      Action: 'sns:Publish',
+      Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+    });
     expect(ofType(json, 'AWS::SNS::Subscription')).toHaveLength(0);
   });
 });
