@@ -57,6 +57,8 @@ export class StackKeys extends Construct {
 
   constructor(scope: Construct, id: string, props: StackKeysProps) {
     super(scope, id);
+    // The keys live directly under the stack, where the signing key always was: moving a
+    // retained key in the construct tree would make CloudFormation create a new one.
     const admins = new AccountRootPrincipal();
     this.signingKey = new Key(scope, 'SigningKey', {
       description: `Signs the id_tokens issued by ${props.stackName}`,
