@@ -1,4 +1,5 @@
 import { DecryptCommand, EncryptCommand, type KMSClient } from '@aws-sdk/client-kms';
+import { errors, isOAuthError } from '../core/errors.js';
 import { callKms } from '../tokens/kms-call.js';
 import type { SecretOpener, SecretSealer } from './connection-secrets.js';
 
@@ -24,7 +25,16 @@ export const createKmsSecretOpener = (options: { kms: KMSClient; keyId?: string;
             }),
             { abortSignal },
           ),
-        ).then((output) => Buffer.from(output.Plaintext!).toString('utf8'));
+        ).then(
+          (output) => Buffer.from(output.Plaintext!).toString('utf8'),
+          (error: unknown) => {
+            // Same 503 and reason as a signing outage, in words that fit this call.
+            if (isOAuthError(error) && error.status === 503) {
+              throw errors.unavailable('the connection secrets could not be decrypted', 'kms_unavailable', error);
+            }
+            throw error;
+          },
+        );
         opened.set(memoKey, plaintext);
         // A failed decrypt must not stick: the next request tries again.
         plaintext.catch(() => opened.delete(memoKey));
