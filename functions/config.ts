@@ -6,11 +6,13 @@ export type SigningAlg = 'RS256' | 'ES256';
 
 export interface RuntimeConfig {
   tableName: string;
-  /** Issuer URL with trailing slash; when unset the handlers derive it from the request host. */
-  issuer: string | undefined;
+  /** Issuer URL with trailing slash. Required: a Host header is the client's to choose. */
+  issuer: string;
   signingKeyId: string;
   signingAlg: SigningAlg;
   retiredKeyIds: string[];
+  /** The symmetric key of the connection secrets; Decrypt also works without it (the ciphertext names its key). */
+  secretsKeyId: string | undefined;
   configCacheTtlMs: number;
   providerTimeoutMs: number;
   accessTokenTtlSeconds: number;
@@ -43,13 +45,14 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
   if (alg !== 'RS256' && alg !== 'ES256') throw new ConfigurationError(`SIGNING_ALG must be RS256 or ES256 (got ${JSON.stringify(alg)})`);
   return {
     tableName: required(env, 'TABLE_NAME'),
-    issuer: env.ISSUER ? withTrailingSlash(env.ISSUER) : undefined,
+    issuer: withTrailingSlash(required(env, 'ISSUER')),
     signingKeyId: env.SIGNING_KEY_ID ?? '',
     signingAlg: alg,
     retiredKeyIds: (env.RETIRED_KEY_IDS ?? '')
       .split(',')
       .map((id) => id.trim())
       .filter(Boolean),
+    secretsKeyId: env.SECRETS_KEY_ID || undefined,
     configCacheTtlMs: positiveInteger(env, 'CONFIG_CACHE_TTL_SECONDS', 30) * 1000,
     providerTimeoutMs: positiveInteger(env, 'PROVIDER_TIMEOUT_MS', 5000),
     accessTokenTtlSeconds: positiveInteger(env, 'ACCESS_TOKEN_TTL_SECONDS', 86_400),

@@ -24,6 +24,18 @@ export interface StackConfig {
   accessTokenTtlSeconds: number;
   /** Declares the AWS_ENDPOINT_URL_* variables (empty) so `sam local --env-vars` can set them. */
   samLocal: boolean;
+  /** Value of the `stage` tag on every resource. */
+  stage: string;
+  /** An existing SNS topic for alarm and OK notifications instead of the stack's own. */
+  alarmTopicArn?: string;
+  /** An address subscribed (after confirmation) to the alarm topic. */
+  alarmEmail?: string;
+  /** An operator role that may decrypt connection secrets besides the token function. */
+  adminRoleArn?: string;
+  /** Retention of the log groups holding audit events; retained when the stack is deleted. */
+  auditLogRetentionDays: number;
+  /** Reserved concurrency of the token function: caps what it can take from the account pool. */
+  tokenReservedConcurrency?: number;
 }
 
 export interface ContextReader {
@@ -38,6 +50,8 @@ export const CONTEXT_DEFAULTS = {
   configCacheTtlSeconds: 30,
   providerTimeoutMs: 5000,
   accessTokenTtlSeconds: 86400,
+  stage: 'prod',
+  auditLogRetentionDays: 365,
 } as const;
 
 const ALG_OF_SPEC: Record<SigningKeySpec, SigningAlg> = { RSA_2048: 'RS256', ECC_NIST_P256: 'ES256' };
@@ -47,6 +61,12 @@ const KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/(mrk-[0-9a-f]{32}|[0
 const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 const CERT_ARN = /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]+$/;
+const TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const STAGE = /^[A-Za-z0-9][A-Za-z0-9_.:/=+@-]{0,127}$/;
+/** The values CloudWatch Logs accepts for RetentionInDays. */
+const RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
 
 /** A bad context value: infra/app.ts prints its message as one line, without a stack trace. */
 export class ContextError extends Error {
@@ -92,6 +112,11 @@ const oneOf = <T extends string>(ctx: ContextReader, key: string, allowed: reado
   const value = text(ctx, key) ?? fallback;
   if (!(allowed as readonly string[]).includes(value)) return fail(key, `one of ${allowed.join(', ')}`, value);
   return value as T;
+};
+
+const matching = (ctx: ContextReader, key: string, pattern: RegExp, expected: string): string | undefined => {
+  const value = text(ctx, key);
+  return value === undefined || pattern.test(value) ? value : fail(key, expected, value);
 };
 
 /** KMS key ids or key ARNs only: IAM cannot scope kms:Sign to an alias ARN. */
@@ -141,7 +166,21 @@ export const readStackConfig = (ctx: ContextReader): StackConfig => {
     providerTimeoutMs: positiveInt(ctx, 'providerTimeoutMs', CONTEXT_DEFAULTS.providerTimeoutMs, MAX_PROVIDER_TIMEOUT_MS),
     accessTokenTtlSeconds: positiveInt(ctx, 'accessTokenTtlSeconds', CONTEXT_DEFAULTS.accessTokenTtlSeconds),
     samLocal: flag(ctx, 'samLocal'),
+    stage: matching(ctx, 'stage', STAGE, 'a tag value (letters, digits, _ . : / = + @ -)') ?? CONTEXT_DEFAULTS.stage,
+    auditLogRetentionDays: positiveInt(ctx, 'auditLogRetentionDays', CONTEXT_DEFAULTS.auditLogRetentionDays),
   };
+  if (!RETENTION_DAYS.includes(config.auditLogRetentionDays)) {
+    fail('auditLogRetentionDays', `one of ${RETENTION_DAYS.join(', ')}`, config.auditLogRetentionDays);
+  }
+  const alarmTopicArn = matching(ctx, 'alarmTopicArn', TOPIC_ARN, 'an SNS topic ARN');
+  if (alarmTopicArn !== undefined) config.alarmTopicArn = alarmTopicArn;
+  const alarmEmail = matching(ctx, 'alarmEmail', EMAIL, 'an email address');
+  if (alarmEmail !== undefined) config.alarmEmail = alarmEmail;
+  const adminRoleArn = matching(ctx, 'adminRoleArn', ROLE_ARN, 'an IAM role ARN');
+  if (adminRoleArn !== undefined) config.adminRoleArn = adminRoleArn;
+  if (ctx.tryGetContext('tokenReservedConcurrency') !== undefined) {
+    config.tokenReservedConcurrency = positiveInt(ctx, 'tokenReservedConcurrency', 1);
+  }
   if (activeKeyId !== undefined) config.activeKeyId = activeKeyId;
   if (domainName !== undefined && certificateArn !== undefined) config.customDomain = { domainName, certificateArn };
   return config;

@@ -1,4 +1,4 @@
-import { App, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { App, ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Tags, Validations, type StackProps } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
   DomainName,
@@ -11,19 +11,26 @@ import {
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import { AttributeType, BillingMode, CfnTable, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { CfnKey, Key, KeySpec, KeyUsage } from 'aws-cdk-lib/aws-kms';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { CfnKey, type Key } from 'aws-cdk-lib/aws-kms';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Topic, type ITopic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
+import { stackMetricsNamespace } from '../functions/core/metrics.js';
 import { HANDLER_ENTRIES } from './bundling.js';
 import { readStackConfig, type StackConfig } from './config.js';
 import { createApiFunction } from './constructs/api-function.js';
 import { ServiceAlarms } from './constructs/alarms.js';
+import { ServiceDashboard } from './constructs/dashboard.js';
+import { StackKeys } from './constructs/keys.js';
 
 /** Logical ids that `infra/sam-env.json` and operators rely on; never let them be hashed. */
 export const LOGICAL_IDS = {
   table: 'Table',
   signingKey: 'SigningKey',
+  secretsKey: 'SecretsKey',
   token: 'TokenFunction',
   userinfo: 'UserinfoFunction',
   discovery: 'DiscoveryFunction',
@@ -33,6 +40,9 @@ const TABLE_ACTIONS = {
   token: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
   userinfo: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'],
 } as const;
+
+/** The `service` tag on every resource, and the `service` field of every log line. */
+export const SERVICE_NAME = 'social-token-exchange';
 
 /** Two provider timeouts (a call and its retry) plus 5 s for DynamoDB and KMS, under API Gateway's 30 s. */
 const tokenTimeoutSeconds = (providerTimeoutMs: number): number =>
@@ -46,10 +56,14 @@ export class TokenExchangeStack extends Stack {
   readonly api: HttpApi;
   readonly table: Table;
   readonly signingKey: Key;
+  readonly secretsKey: Key;
+  readonly alarmTopic: ITopic;
 
   constructor(scope: Construct, id: string, props: TokenExchangeStackProps) {
     super(scope, id, props);
     const { config } = props;
+    Tags.of(this).add('service', SERVICE_NAME);
+    Tags.of(this).add('stage', config.stage);
 
     this.table = new Table(this, 'Table', {
       partitionKey: { name: 'pk', type: AttributeType.STRING },
@@ -64,15 +78,15 @@ export class TokenExchangeStack extends Stack {
     });
     (this.table.node.defaultChild as CfnTable).overrideLogicalId(LOGICAL_IDS.table);
 
-    this.signingKey = new Key(this, 'SigningKey', {
-      description: `Signs the id_tokens issued by ${this.stackName}`,
-      keySpec: config.signingKeySpec === 'ECC_NIST_P256' ? KeySpec.ECC_NIST_P256 : KeySpec.RSA_2048,
-      keyUsage: KeyUsage.SIGN_VERIFY,
-      alias: `alias/${this.stackName}/id-token-signing`,
-      // A deleted key can never verify the tokens it signed, and KMS deletion is irreversible.
-      removalPolicy: RemovalPolicy.RETAIN,
+    const keys = new StackKeys(this, 'Keys', {
+      stackName: this.stackName,
+      signingKeySpec: config.signingKeySpec,
+      ...(config.adminRoleArn === undefined ? {} : { adminRoleArn: config.adminRoleArn }),
     });
+    this.signingKey = keys.signingKey;
+    this.secretsKey = keys.secretsKey;
     (this.signingKey.node.defaultChild as CfnKey).overrideLogicalId(LOGICAL_IDS.signingKey);
+    (this.secretsKey.node.defaultChild as CfnKey).overrideLogicalId(LOGICAL_IDS.secretsKey);
 
     const activeKeyArn = config.activeKeyId === undefined ? this.signingKey.keyArn : this.kmsKeyArn(config.activeKeyId);
     const retiredKeyArns = config.retiredKeyIds.map((keyId) => this.kmsKeyArn(keyId));
@@ -81,6 +95,14 @@ export class TokenExchangeStack extends Stack {
       apiName: this.stackName,
       description: 'Social access-token exchange (POST /oauth/access_token), OIDC discovery and userinfo',
       createDefaultStage: false,
+      // With a custom domain the issuer is that domain; a second, unlisted URL would only
+      // be a way around whatever fronts the domain.
+      disableExecuteApiEndpoint: config.customDomain !== undefined,
+    });
+    Validations.of(this.api).acknowledge({
+      id: 'AwsSolutions-APIG4',
+      reason:
+        'Public OAuth/OIDC endpoints: clients authenticate in the body (client_id + provider token) or with a Bearer token the function checks; discovery and JWKS are public by specification',
     });
 
     const domain =
@@ -93,15 +115,14 @@ export class TokenExchangeStack extends Stack {
           });
     const domainMapping: DomainMappingOptions | undefined = domain === undefined ? undefined : { domainName: domain };
 
+    const accessLogs = new LogGroup(this, 'AccessLogs', { retention: RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
     this.api.addStage('DefaultStage', {
       stageName: '$default',
       autoDeploy: true,
       throttle: config.throttle,
       ...(domainMapping === undefined ? {} : { domainMapping }),
       accessLogSettings: {
-        destination: new LogGroupLogDestination(
-          new LogGroup(this, 'AccessLogs', { retention: RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }),
-        ),
+        destination: new LogGroupLogDestination(accessLogs),
         // Route and status only: paths and headers could carry tokens, so they stay out.
         format: AccessLogFormat.custom(
           JSON.stringify({
@@ -118,8 +139,9 @@ export class TokenExchangeStack extends Stack {
       },
     });
 
-    const apiUrl = `${this.api.apiEndpoint}/`;
-    const issuer = config.customDomain === undefined ? apiUrl : `https://${config.customDomain.domainName}/`;
+    // With a custom domain the execute-api URL is switched off: the domain is the only URL.
+    const apiUrl = config.customDomain === undefined ? `${this.api.apiEndpoint}/` : `https://${config.customDomain.domainName}/`;
+    const issuer = apiUrl;
 
     const environment: Record<string, string> = {
       TABLE_NAME: this.table.tableName,
@@ -130,9 +152,14 @@ export class TokenExchangeStack extends Stack {
       CONFIG_CACHE_TTL_SECONDS: String(config.configCacheTtlSeconds),
       PROVIDER_TIMEOUT_MS: String(config.providerTimeoutMs),
       ACCESS_TOKEN_TTL_SECONDS: String(config.accessTokenTtlSeconds),
+      SECRETS_KEY_ID: this.secretsKey.keyArn,
+      METRICS_NAMESPACE: stackMetricsNamespace(this.stackName),
+      POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
       NODE_OPTIONS: '--enable-source-maps',
       // sam local only sets variables the template declares; empty values are ignored by the SDK.
-      ...(config.samLocal ? { AWS_ENDPOINT_URL_DYNAMODB: '', AWS_ENDPOINT_URL_KMS: '' } : {}),
+      // Without a key id the token function still decrypts (a ciphertext names its key), so
+      // sam local works against the local KMS endpoint without one more env-file entry.
+      ...(config.samLocal ? { AWS_ENDPOINT_URL_DYNAMODB: '', AWS_ENDPOINT_URL_KMS: '', SECRETS_KEY_ID: '' } : {}),
     };
 
     const token = createApiFunction(this, {
@@ -143,9 +170,15 @@ export class TokenExchangeStack extends Stack {
       memorySize: 1024,
       timeout: Duration.seconds(tokenTimeoutSeconds(config.providerTimeoutMs)),
       environment,
+      // Its log holds the audit event of every exchange.
+      auditLogRetentionDays: config.auditLogRetentionDays,
+      ...(config.tokenReservedConcurrency === undefined ? {} : { reservedConcurrentExecutions: config.tokenReservedConcurrency }),
     });
     token.addToRolePolicy(new PolicyStatement({ actions: [...TABLE_ACTIONS.token], resources: [this.table.tableArn] }));
     token.addToRolePolicy(new PolicyStatement({ actions: ['kms:Sign', 'kms:GetPublicKey'], resources: [activeKeyArn] }));
+    if (config.activeKeyId === undefined) keys.allowSigning(token);
+    else keys.allowPublicKey(token);
+    keys.allowSecretsDecrypt(token);
 
     const userinfo = createApiFunction(this, {
       logicalId: LOGICAL_IDS.userinfo,
@@ -166,6 +199,7 @@ export class TokenExchangeStack extends Stack {
       environment,
     });
     discovery.addToRolePolicy(new PolicyStatement({ actions: ['kms:GetPublicKey'], resources: [activeKeyArn, ...retiredKeyArns] }));
+    keys.allowPublicKey(discovery);
 
     const tokenIntegration = new HttpLambdaIntegration('TokenIntegration', token);
     const userinfoIntegration = new HttpLambdaIntegration('UserinfoIntegration', userinfo);
@@ -175,7 +209,17 @@ export class TokenExchangeStack extends Stack {
     this.api.addRoutes({ path: '/.well-known/openid-configuration', methods: [HttpMethod.GET], integration: discoveryIntegration });
     this.api.addRoutes({ path: '/.well-known/jwks.json', methods: [HttpMethod.GET], integration: discoveryIntegration });
 
-    new ServiceAlarms(this, 'Alarms', { api: this.api, functions: { Token: token, Userinfo: userinfo, Discovery: discovery } });
+    this.alarmTopic = this.createAlarmTopic(config);
+    // Last, after every function: alarms and dashboard cover each function createApiFunction made.
+    const namespace = stackMetricsNamespace(this.stackName);
+    new ServiceAlarms(this, 'Alarms', {
+      api: this.api,
+      accessLogs,
+      table: this.table,
+      namespace,
+      actions: [new SnsAction(this.alarmTopic)],
+    });
+    const { dashboard } = new ServiceDashboard(this, 'Operations', { dashboardName: this.stackName, api: this.api, table: this.table, namespace });
 
     new CfnOutput(this, 'ApiUrl', { value: apiUrl, description: 'Default endpoint of the HTTP API' });
     new CfnOutput(this, 'Issuer', { value: issuer, description: 'iss of the id_tokens (trailing slash included)' });
@@ -183,10 +227,44 @@ export class TokenExchangeStack extends Stack {
     new CfnOutput(this, 'TableName', { value: this.table.tableName, description: 'For npm run tenant -- apply FILE --table NAME' });
     new CfnOutput(this, 'SigningKeyId', { value: activeKeyArn, description: 'ARN of the KMS key signing new id_tokens' });
     new CfnOutput(this, 'StackSigningKeyId', { value: this.signingKey.keyArn, description: 'ARN of the key this stack created' });
+    new CfnOutput(this, 'SecretsKeyId', {
+      value: this.secretsKey.keyArn,
+      description: 'For npm run tenant -- apply FILE --table NAME --secrets-key ARN (connection secrets are encrypted under it)',
+    });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmTopic.topicArn, description: 'Alarm and OK notifications: subscribe on-call here' });
+    new CfnOutput(this, 'DashboardName', { value: dashboard.dashboardName });
     if (domain !== undefined) {
       new CfnOutput(this, 'CustomDomainTarget', { value: domain.regionalDomainName, description: 'CNAME/alias target for the custom domain' });
       new CfnOutput(this, 'CustomDomainHostedZoneId', { value: domain.regionalHostedZoneId });
     }
+  }
+
+  /** The operator's topic when named (`-c alarmTopicArn=`), else one of the stack's own. */
+  private createAlarmTopic(config: StackConfig): ITopic {
+    let topic: ITopic;
+    if (config.alarmTopicArn !== undefined) {
+      topic = Topic.fromTopicArn(this, 'AlarmTopic', config.alarmTopicArn);
+    } else {
+      // Unencrypted on purpose: CloudWatch cannot publish to a topic under the AWS managed SNS
+      // key, and alarm notifications carry no secret or personal data.
+      const own = new Topic(this, 'AlarmTopic', { displayName: `${this.stackName} alarms`, enforceSSL: true });
+      // A topic policy replaces SNS's default one: say explicitly that this account's alarms may publish.
+      own.addToResourcePolicy(
+        new PolicyStatement({
+          sid: 'AlarmsOfThisAccount',
+          principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+          actions: ['sns:Publish'],
+          resources: [own.topicArn],
+          conditions: {
+            StringEquals: { 'aws:SourceAccount': this.account },
+            ArnLike: { 'aws:SourceArn': this.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
+          },
+        }),
+      );
+      topic = own;
+    }
+    if (config.alarmEmail !== undefined) topic.addSubscription(new EmailSubscription(config.alarmEmail));
+    return topic;
   }
 
   /** IAM needs key ARNs; a bare key id is taken to live in this stack's account and region. */

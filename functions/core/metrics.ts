@@ -7,6 +7,14 @@ import { writeRecord } from './logger.js';
  */
 export const METRICS_NAMESPACE = 'SocialTokenExchange';
 
+/**
+ * The namespace one deployed stack writes to (the stack sets `METRICS_NAMESPACE`): two
+ * stacks in one account and region must not feed each other's alarms.
+ */
+export const stackMetricsNamespace = (stackName: string): string => `${METRICS_NAMESPACE}/${stackName}`;
+
+const currentNamespace = (): string => process.env.METRICS_NAMESPACE || METRICS_NAMESPACE;
+
 export const METRIC_NAMES = {
   success: 'ExchangeSuccess',
   failure: 'ExchangeFailure',
@@ -27,7 +35,7 @@ const emf = (dimensions: string[][], metrics: MetricDefinition[], values: Record
   writeRecord({
     _aws: {
       Timestamp: now,
-      CloudWatchMetrics: [{ Namespace: METRICS_NAMESPACE, Dimensions: dimensions, Metrics: metrics }],
+      CloudWatchMetrics: [{ Namespace: currentNamespace(), Dimensions: dimensions, Metrics: metrics }],
     },
     ...values,
   });

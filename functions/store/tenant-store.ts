@@ -4,6 +4,7 @@ import { storeFailure } from './dynamo.js';
 import { errors } from '../core/errors.js';
 import type { TenantLookup, TenantStore } from '../core/ports.js';
 import type { ClientConfig, ConnectionConfig } from '../core/tenant.js';
+import { openConnection, type SealedSecrets, type SecretOpener } from './connection-secrets.js';
 
 export interface TenantStoreOptions {
   client: DynamoDBDocumentClient;
@@ -13,6 +14,8 @@ export interface TenantStoreOptions {
   now?: () => number;
   /** Bounds memory when callers probe many unknown client ids. */
   maxEntries?: number;
+  /** Decrypts connection secrets; only the token function has one (and the right to use it). */
+  secrets?: SecretOpener;
 }
 
 interface CacheEntry {
@@ -50,9 +53,13 @@ export const createTenantStore = (options: TenantStoreOptions): TenantStore => {
       if (pending.length > 0) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));
     }
     const byPk = new Map(found.map((item) => [item.pk as string, item]));
+    const connectionItem = byPk.get(connectionKey.pk);
     return {
       client: byPk.get(clientKey.pk)?.config as ClientConfig | undefined,
-      connection: byPk.get(connectionKey.pk)?.config as ConnectionConfig | undefined,
+      connection:
+        connectionItem === undefined
+          ? undefined
+          : await openConnection(connectionItem.config as ConnectionConfig, connectionItem.sealed_secrets as SealedSecrets | undefined, options.secrets),
     };
   };
 

@@ -4,6 +4,7 @@ import { recordProviderCall } from '../core/metrics.js';
 import { createProviderVerifier } from '../providers/verifier.js';
 import { createDocumentClient } from '../store/dynamo.js';
 import { createTenantStore } from '../store/tenant-store.js';
+import { createKmsSecretOpener } from '../store/kms-secrets.js';
 import { createTokenStore } from '../store/token-store.js';
 import { createUserStore } from '../store/user-store.js';
 import { createKmsSigner } from '../tokens/kms-signer.js';
@@ -15,14 +16,20 @@ export const createExchangeDependencies = (config: RuntimeConfig, endpoints: Ser
     requestTimeoutMs: config.dynamoTimeoutMs,
     ...(endpoints.dynamoEndpoint ? { endpoint: endpoints.dynamoEndpoint } : {}),
   });
+  const kms = createKmsClient(endpoints.kmsEndpoint);
   const signer = createKmsSigner({
-    kms: createKmsClient(endpoints.kmsEndpoint),
+    kms,
     keyId: config.signingKeyId,
     alg: config.signingAlg,
     timeoutMs: KMS_DEADLINE_MS,
   });
   return {
-    tenants: createTenantStore({ client, tableName: config.tableName, ttlMs: config.configCacheTtlMs }),
+    tenants: createTenantStore({
+      client,
+      tableName: config.tableName,
+      ttlMs: config.configCacheTtlMs,
+      secrets: createKmsSecretOpener({ kms, timeoutMs: KMS_DEADLINE_MS, ...(config.secretsKeyId ? { keyId: config.secretsKeyId } : {}) }),
+    }),
     users: createUserStore({ client, tableName: config.tableName }),
     tokens: createTokenStore({ client, tableName: config.tableName }),
     verifier: createProviderVerifier({ timeoutMs: config.providerTimeoutMs, observe: recordProviderCall }),

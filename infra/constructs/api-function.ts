@@ -1,9 +1,10 @@
 import path from 'node:path';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import { Architecture, CfnFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, CfnFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
-import type { Construct } from 'constructs';
+import type { Construct, IConstruct } from 'constructs';
 import { LAMBDA_BUNDLE, PROJECT_ROOT } from '../bundling.js';
 
 export const LAMBDA_RUNTIME = Runtime.NODEJS_24_X;
@@ -38,15 +39,54 @@ export interface ApiFunctionProps {
   memorySize: number;
   timeout: Duration;
   environment: Record<string, string>;
+  /**
+   * Days to keep the function's logs when they hold audit events (one per exchange): such a
+   * log group is kept when the stack is deleted. Without it: one month, deleted with the stack.
+   */
+  auditLogRetentionDays?: number;
+  reservedConcurrentExecutions?: number;
 }
 
-/** One Lambda behind the HTTP API, with its own one-month log group. */
+/** A function of the stack, with what the alarms and the dashboard need to know about it. */
+export interface ApiFunction {
+  /** Short name for alarm and widget titles: the logical id without `Function`. */
+  name: string;
+  fn: NodejsFunction;
+  logGroup: LogGroup;
+  timeout: Duration;
+}
+
+const REGISTRY = Symbol.for('social-token-exchange.api-functions');
+
+/**
+ * Every function made by `createApiFunction` in a stack, in creation order: the alarms,
+ * the dashboard and the checks of the stack iterate this, so a new function is covered
+ * without being named anywhere else.
+ */
+export const apiFunctionsOf = (scope: IConstruct): readonly ApiFunction[] => registryOf(scope);
+
+const registryOf = (scope: IConstruct): ApiFunction[] => {
+  const stack = Stack.of(scope) as Stack & { [REGISTRY]?: ApiFunction[] };
+  return (stack[REGISTRY] ??= []);
+};
+
+/**
+ * One Lambda behind the HTTP API: its own log group, a role that may write to that group
+ * only (not AWSLambdaBasicExecutionRole, which allows every group of the account), and
+ * active X-Ray tracing.
+ */
 export const createApiFunction = (scope: Construct, props: ApiFunctionProps): NodejsFunction => {
-  // Logs expire anyway; a retained group would only be an orphan after teardown.
+  const audit = props.auditLogRetentionDays !== undefined;
   const logGroup = new LogGroup(scope, `${props.logicalId}Logs`, {
-    retention: LOG_RETENTION,
-    removalPolicy: RemovalPolicy.DESTROY,
+    retention: audit ? (props.auditLogRetentionDays as RetentionDays) : LOG_RETENTION,
+    // Audit events must outlive a teardown; other logs expire anyway and would be orphans.
+    removalPolicy: audit ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
   });
+  const role = new Role(scope, `${props.logicalId}Role`, {
+    assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+    description: `Runs ${props.logicalId}`,
+  });
+  logGroup.grantWrite(role);
   const fn = new NodejsFunction(scope, props.logicalId, {
     entry: path.join(PROJECT_ROOT, props.entry),
     handler: 'handler',
@@ -59,8 +99,16 @@ export const createApiFunction = (scope: Construct, props: ApiFunctionProps): No
     description: props.description,
     environment: props.environment,
     logGroup,
+    role,
+    tracing: Tracing.ACTIVE,
+    ...(props.reservedConcurrentExecutions === undefined ? {} : { reservedConcurrentExecutions: props.reservedConcurrentExecutions }),
     bundling: cdkBundling,
   });
   (fn.node.defaultChild as CfnFunction).overrideLogicalId(props.logicalId);
+  Validations.of(role).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::*]',
+    reason: 'Active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions',
+  });
+  registryOf(scope).push({ name: props.logicalId.replace(/Function$/, ''), fn, logGroup, timeout: props.timeout });
   return fn;
 };

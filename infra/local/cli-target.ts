@@ -8,6 +8,9 @@ export interface TableTarget {
   description: string;
   /** Set when the target is the running `npm start` stack. */
   local?: LocalStackState;
+  /** The local stack's KMS endpoint and secrets key (undefined for a table named on the command line). */
+  kmsEndpoint?: string;
+  secretsKeyId?: string;
 }
 
 /** The parseArgs options that name a target table; shared by the admin CLIs. */
@@ -54,5 +57,7 @@ export const resolveTableTarget = (flags: { table?: string; endpoint?: string; r
     region: local.region,
     description: `the local stack's table ${local.tableName} (${local.dynamoEndpoint})`,
     local,
+    kmsEndpoint: local.kmsEndpoint,
+    ...(local.secretsKeyId ? { secretsKeyId: local.secretsKeyId } : {}),
   };
 };

@@ -4,6 +4,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { loadConfig, type SigningAlg } from '../../functions/config.js';
 import { ensureTable } from '../../functions/store/table.js';
 import { applyTenant, type ApplyReport } from '../../functions/store/tenant-admin.js';
+import { createKmsSecretSealer } from '../../functions/store/kms-secrets.js';
 import { createExchangeDependencies } from '../../functions/token/runtime.js';
 import { createUserinfoDependencies } from '../../functions/userinfo/runtime.js';
 import { createDiscoveryDependencies } from '../../functions/discovery/runtime.js';
@@ -92,6 +93,8 @@ export interface LocalStack {
   tableName: string;
   signingKeyId: string;
   signingAlg: SigningAlg;
+  /** The symmetric key the connection secrets are encrypted under. */
+  secretsKeyId: string;
   dynamoEndpoint: string;
   kmsEndpoint: string;
   kms: Awaited<ReturnType<typeof startKmsEndpoint>> | undefined;
@@ -184,10 +187,18 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     const ddb = new DynamoDBClient({ endpoint: dynamoEndpoint, region: LOCAL_REGION });
     await ensureTable(ddb, tableName);
     const signingKeyId = options.signingKeyId ?? (await ensureSigningKey(kmsEndpoint, signingAlg, !options.kmsEndpoint));
+    const secretsKeyId = await ensureSecretsKey(kmsEndpoint, !options.kmsEndpoint);
     const endpoints = { facebook: facebook.endpoints, google: google.endpoints, twitter: twitter.endpoints, weibo: weibo.endpoints };
     const tenant =
       typeof options.tenant === 'function' ? options.tenant(endpoints) : (options.tenant ?? buildLocalTenant(endpoints));
-    const tenantReport = await applyTenant({ client: DynamoDBDocumentClient.from(ddb), tableName, tenant });
+    const kmsClient = new KMSClient({ endpoint: kmsEndpoint, region: LOCAL_REGION });
+    stoppers.push(async () => kmsClient.destroy());
+    const tenantReport = await applyTenant({
+      client: DynamoDBDocumentClient.from(ddb),
+      tableName,
+      tenant,
+      secrets: createKmsSecretSealer({ kms: kmsClient, keyId: secretsKeyId }),
+    });
 
     const environment: Record<string, string> = {
       AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint,
@@ -195,6 +206,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       TABLE_NAME: tableName,
       SIGNING_KEY_ID: signingKeyId,
       SIGNING_ALG: signingAlg,
+      SECRETS_KEY_ID: secretsKeyId,
       RETIRED_KEY_IDS: (options.retiredKeyIds ?? []).join(','),
       PROVIDER_TIMEOUT_MS: String(options.providerTimeoutMs ?? 5000),
       CONFIG_CACHE_TTL_SECONDS: String(options.configCacheTtlSeconds ?? 30),
@@ -275,6 +287,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
         tableName,
         signingKeyId,
         signingAlg,
+        secretsKeyId,
         dynamoEndpoint,
         kmsEndpoint,
         kms,
@@ -298,6 +311,32 @@ const KEY_SPECS = { RS256: 'RSA_2048', ES256: 'ECC_NIST_P256' } as const;
 
 /** The alias `npm start` gives its key, so `sam local`'s env-vars file can name it. */
 export const localKeyAlias = (alg: SigningAlg) => `alias/social-token-exchange-${alg.toLowerCase()}`;
+
+/** The alias `npm start` gives the key of the connection secrets. */
+export const LOCAL_SECRETS_KEY_ALIAS = 'alias/social-token-exchange-secrets';
+
+/** Creates the symmetric key of the connection secrets (or reuses a persisted one), as the CDK stack does. */
+const ensureSecretsKey = async (kmsEndpoint: string, ownEndpoint: boolean): Promise<string> => {
+  const kms = new KMSClient({ endpoint: kmsEndpoint, region: LOCAL_REGION });
+  try {
+    if (ownEndpoint) {
+      try {
+        const { KeyMetadata } = await kms.send(new DescribeKeyCommand({ KeyId: LOCAL_SECRETS_KEY_ALIAS }));
+        if (KeyMetadata?.KeyId) return KeyMetadata.KeyId;
+      } catch {
+        // no key yet: create it below
+      }
+    }
+    const { KeyMetadata } = await kms.send(
+      new CreateKeyCommand({ KeySpec: 'SYMMETRIC_DEFAULT', KeyUsage: 'ENCRYPT_DECRYPT', Description: 'local connection secrets key' }),
+    );
+    const keyId = KeyMetadata!.KeyId!;
+    if (ownEndpoint) await kms.send(new CreateAliasCommand({ AliasName: LOCAL_SECRETS_KEY_ALIAS, TargetKeyId: keyId }));
+    return keyId;
+  } finally {
+    kms.destroy();
+  }
+};
 
 /**
  * Creates the signing key, or reuses the one of a previous run with persisted keys.

@@ -11,6 +11,8 @@ export interface LocalStackState {
   issuer: string;
   dynamoEndpoint: string;
   kmsEndpoint: string;
+  /** The key `npm run tenant -- apply` encrypts connection secrets under. */
+  secretsKeyId?: string;
   tableName: string;
   region: string;
   /** Base URL of each provider emulator (absent in files written by older versions). */

@@ -2,18 +2,21 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseTenantJson, TenantFileError } from '../../functions/core/tenant.js';
 import { createDocumentClient } from '../../functions/store/dynamo.js';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { applyTenant } from '../../functions/store/tenant-admin.js';
+import { createKmsSecretSealer } from '../../functions/store/kms-secrets.js';
 import { CliUsageError, resolveTableTarget, silenceSdkNodeVersionWarning, TABLE_TARGET_OPTIONS } from './cli-target.js';
 import { followRunningEmulators } from './local-tenant.js';
 
 /**
- * `npm run tenant -- apply FILE [--table NAME] [--endpoint URL] [--region REGION] [--prune]`
+ * `npm run tenant -- apply FILE [--table NAME --secrets-key ARN] [--endpoint URL] [--region REGION] [--prune]`
  * `npm run tenant -- validate FILE`
- * Without --table it writes to the local stack `npm start` is running.
+ * Without --table it writes to the local stack `npm start` is running. Connection secrets
+ * are encrypted under the secrets key (the stack output SecretsKeyId) with kms:Encrypt only.
  * Results go to `out`, errors to `err` (stderr), with exit code 1 (refused, failed) or 2 (bad command line).
  */
 const USAGE = `usage:
-  npm run tenant -- apply FILE [--table NAME] [--endpoint URL] [--region REGION] [--prune]
+  npm run tenant -- apply FILE [--table NAME --secrets-key ARN] [--endpoint URL] [--kms-endpoint URL] [--region REGION] [--prune]
   npm run tenant -- validate FILE`;
 
 type Line = (line: string) => void;
@@ -27,6 +30,8 @@ export const runTenantCli = async (argv: string[], out: Line, err: Line = out): 
       options: {
         ...TABLE_TARGET_OPTIONS,
         prune: { type: 'boolean', default: false },
+        'secrets-key': { type: 'string' },
+        'kms-endpoint': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -63,7 +68,29 @@ export const runTenantCli = async (argv: string[], out: Line, err: Line = out): 
     });
     const running = target.local?.emulators;
     const followed = running ? followRunningEmulators(tenant, running) : { tenant, moved: [] };
-    const report = await applyTenant({ client, tableName: target.tableName, tenant: followed.tenant, prune: parsed.values.prune });
+    const secretsKeyId = parsed.values['secrets-key'] ?? target.secretsKeyId;
+    const kmsEndpoint = parsed.values['kms-endpoint'] ?? target.kmsEndpoint;
+    const kms =
+      secretsKeyId === undefined
+        ? undefined
+        : new KMSClient({ ...(kmsEndpoint ? { endpoint: kmsEndpoint } : {}), ...(target.region ? { region: target.region } : {}) });
+    let report;
+    try {
+      report = await applyTenant({
+        client,
+        tableName: target.tableName,
+        tenant: followed.tenant,
+        prune: parsed.values.prune,
+        ...(kms && secretsKeyId ? { secrets: createKmsSecretSealer({ kms, keyId: secretsKeyId }) } : {}),
+      });
+    } catch (error) {
+      if (secretsKeyId === undefined && /no secrets key/.test((error as Error).message)) {
+        throw new CliUsageError(`${(error as Error).message}: pass --secrets-key ARN (the stack output SecretsKeyId)`);
+      }
+      throw error;
+    } finally {
+      kms?.destroy();
+    }
     out(`applied ${file} to ${target.description}`);
     if (followed.moved.length > 0) {
       out(`  endpoints of ${followed.moved.join(', ')} moved from the default emulator ports to the running emulators`);

@@ -10,6 +10,7 @@ import { measureColdStartPairs, measureColdStarts } from './cold-start.js';
 import { measureCriticalPath } from './critical-path.js';
 import { tokenExchangeEvent } from './events.js';
 import { measureHandlerCost } from './handler-cost.js';
+import { measureLoggingCost } from './logging-cost.js';
 import { measureSdkCost } from './sdk-cost.js';
 import { startBenchServices, type BenchProvider } from './services.js';
 import { round } from './stats.js';
@@ -95,6 +96,9 @@ const main = async () => {
       );
       const coldStart = { refusal, firstExchange: firstExchange!, sdkClientsTrimmed: sdkClientsTrimmed!, baseline: baseline! };
 
+      step(`logging cost: our logger + EMF against Powertools Logger + Metrics (${settings.coldRuns} runs)`);
+      const loggingCost = await measureLoggingCost(workDir, references.trivial.file, childEnv(refusalEvent), settings.coldRuns);
+
       step(`critical path (${settings.delayMs} ms in front of every call, ${settings.pathRuns} warm exchanges per provider)`);
       const providers: BenchProvider[] = ['facebook', 'google-oauth2', 'twitter', 'weibo'];
       const criticalPath = [];
@@ -121,6 +125,7 @@ const main = async () => {
         references,
         handlerCost,
         coldStart,
+        loggingCost,
         criticalPath,
         throughput,
         bursts,

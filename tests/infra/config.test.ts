@@ -20,6 +20,29 @@ describe('readStackConfig', () => {
       providerTimeoutMs: 5000,
       accessTokenTtlSeconds: 86400,
       samLocal: false,
+      stage: 'prod',
+      auditLogRetentionDays: 365,
+    });
+  });
+
+  it('reads the operations settings: alarm topic or email, operator role, stage, audit retention, reserved concurrency', () => {
+    const config = readStackConfig(
+      context({
+        alarmTopicArn: 'arn:aws:sns:eu-west-1:111122223333:oncall',
+        alarmEmail: 'oncall@example.com',
+        adminRoleArn: 'arn:aws:iam::111122223333:role/ops/token-admin',
+        stage: 'staging',
+        auditLogRetentionDays: '731',
+        tokenReservedConcurrency: '25',
+      }),
+    );
+    expect(config).toMatchObject({
+      alarmTopicArn: 'arn:aws:sns:eu-west-1:111122223333:oncall',
+      alarmEmail: 'oncall@example.com',
+      adminRoleArn: 'arn:aws:iam::111122223333:role/ops/token-admin',
+      stage: 'staging',
+      auditLogRetentionDays: 731,
+      tokenReservedConcurrency: 25,
     });
   });
 
@@ -64,6 +87,11 @@ describe('readStackConfig', () => {
     ['a provider timeout beyond what API Gateway waits for', { providerTimeoutMs: 15000 }, /providerTimeoutMs.*12000/],
     ['a flag that is no boolean', { samLocal: 'yes' }, /samLocal/],
     ['a stack name CloudFormation refuses', { stackName: 'my_stack' }, /stackName/],
+    ['a retention CloudWatch Logs does not offer', { auditLogRetentionDays: '100' }, /auditLogRetentionDays.*365/],
+    ['an alarm topic that is no SNS ARN', { alarmTopicArn: 'oncall' }, /alarmTopicArn/],
+    ['an email that is no address', { alarmEmail: 'oncall' }, /alarmEmail/],
+    ['an operator that is no role ARN', { adminRoleArn: 'arn:aws:iam::111122223333:user/bob' }, /adminRoleArn/],
+    ['a zero reserved concurrency', { tokenReservedConcurrency: '0' }, /tokenReservedConcurrency/],
   ])('refuses %s', (_case, values, message) => {
     expect(() => readStackConfig(context(values))).toThrow(message);
   });

@@ -45,10 +45,17 @@ const FUNCTION_IDS = Object.values(FUNCTIONS);
 
 const TABLE_ARN = { 'Fn::GetAtt': ['Table', 'Arn'] };
 const STACK_KEY_ARN = { 'Fn::GetAtt': ['SigningKey', 'Arn'] };
+const SECRETS_KEY_ARN = { 'Fn::GetAtt': ['SecretsKey', 'Arn'] };
+const TAGS = [
+  { Key: 'service', Value: 'social-token-exchange' },
+  { Key: 'stage', Value: 'prod' },
+];
+/** What every function's role gets from createApiFunction: its own log group, and X-Ray. */
+const baseGrants = (json: Json, functionId: string) => [
+  { actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [{ 'Fn::GetAtt': [fnProps(json, functionId).LoggingConfig.LogGroup.Ref, 'Arn'] }] },
+  { actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resources: ['*'] },
+];
 const API_ENDPOINT_SLASH = { 'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/^HttpApi/), 'ApiEndpoint'] }, '/']] };
-const BASIC_EXECUTION_ROLE = {
-  'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/service-role/AWSLambdaBasicExecutionRole']],
-};
 
 /** What `formatArn` makes of a bare key id in an environment-agnostic stack. */
 const keyArnInThisAccount = (keyId: string) => ({
@@ -132,9 +139,10 @@ describe('default deployment', () => {
   let template: Template;
   let outdir: string;
 
+  // Bundling three functions with esbuild: slow on a busy machine.
   beforeAll(() => {
     ({ json, template, outdir } = synth({}, { bundle: true }));
-  });
+  }, 240_000);
 
   it('routes the five public routes to their functions through Lambda proxy integrations (payload 2.0)', () => {
     const routes = resourcesOfType(json, 'AWS::ApiGatewayV2::Route').map(([, route]) => {
@@ -168,13 +176,15 @@ describe('default deployment', () => {
     expect(Object.values(format).join(' ')).not.toMatch(/path|header|querystring|authorizer/i);
     template.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
     template.resourceCountIs('AWS::ApiGatewayV2::DomainName', 0);
+    // No custom domain: the execute-api URL is the issuer and must stay on.
+    expect(resourcesOfType(json, 'AWS::ApiGatewayV2::Api')[0]![1].Properties.DisableExecuteApiEndpoint).toBeFalsy();
   });
 
   it.each([
-    ['TokenFunction', 1024, 15],
-    ['UserinfoFunction', 512, 10],
-    ['DiscoveryFunction', 256, 10],
-  ])('%s runs Node.js on arm64 with %i MB and a %i s timeout, logging to a one-month log group', (id, memory, timeout) => {
+    ['TokenFunction', 1024, 15, 365, 'Retain'],
+    ['UserinfoFunction', 512, 10, 30, 'Delete'],
+    ['DiscoveryFunction', 256, 10, 30, 'Delete'],
+  ])('%s runs Node.js on arm64 with %i MB and a %i s timeout, traced, logging to its own group (%i days, %s on delete)', (id, memory, timeout, days, deletion) => {
     const props = fnProps(json, id);
     expect(props).toMatchObject({
       Runtime: 'nodejs24.x',
@@ -182,11 +192,14 @@ describe('default deployment', () => {
       Handler: 'index.handler',
       MemorySize: memory,
       Timeout: timeout,
+      TracingConfig: { Mode: 'Active' },
     });
+    expect(props.ReservedConcurrentExecutions).toBeUndefined();
     const logGroupId = props.LoggingConfig.LogGroup.Ref;
     expect(json.Resources[logGroupId]).toMatchObject({
       Type: 'AWS::Logs::LogGroup',
-      Properties: { RetentionInDays: 30 },
+      Properties: { RetentionInDays: days },
+      DeletionPolicy: deletion,
     });
   });
 
@@ -201,6 +214,9 @@ describe('default deployment', () => {
         CONFIG_CACHE_TTL_SECONDS: '30',
         PROVIDER_TIMEOUT_MS: '5000',
         ACCESS_TOKEN_TTL_SECONDS: '86400',
+        SECRETS_KEY_ID: SECRETS_KEY_ARN,
+        METRICS_NAMESPACE: 'SocialTokenExchange/SocialTokenExchange',
+        POWERTOOLS_SERVICE_NAME: 'social-token-exchange',
         NODE_OPTIONS: '--enable-source-maps',
       });
     }
@@ -224,6 +240,7 @@ describe('default deployment', () => {
         TimeToLiveSpecification: { AttributeName: 'expires_at', Enabled: true },
         SSESpecification: { SSEEnabled: true },
         DeletionProtectionEnabled: true,
+        Tags: TAGS,
       },
       DeletionPolicy: 'Retain',
       UpdateReplacePolicy: 'Retain',
@@ -231,7 +248,7 @@ describe('default deployment', () => {
   });
 
   it('signs with a retained RSA_2048 SIGN_VERIFY key that has an alias', () => {
-    template.resourceCountIs('AWS::KMS::Key', 1);
+    template.resourceCountIs('AWS::KMS::Key', 2);
     expect(json.Resources.SigningKey).toMatchObject({
       Type: 'AWS::KMS::Key',
       Properties: { KeySpec: 'RSA_2048', KeyUsage: 'SIGN_VERIFY' },
@@ -245,26 +262,34 @@ describe('default deployment', () => {
     });
   });
 
-  it('grants each function exactly what it needs, on the table and key ARNs only', () => {
+  it('grants each function exactly what it needs, on its log group, the table and key ARNs only', () => {
     expect(grantsOf(json, 'TokenFunction')).toEqual([
+      ...baseGrants(json, 'TokenFunction'),
       { actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'], resources: [TABLE_ARN] },
       { actions: ['kms:Sign', 'kms:GetPublicKey'], resources: [STACK_KEY_ARN] },
+      { actions: ['kms:Decrypt'], resources: [SECRETS_KEY_ARN] },
     ]);
     expect(grantsOf(json, 'UserinfoFunction')).toEqual([
+      ...baseGrants(json, 'UserinfoFunction'),
       { actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'], resources: [TABLE_ARN] },
     ]);
-    expect(grantsOf(json, 'DiscoveryFunction')).toEqual([{ actions: ['kms:GetPublicKey'], resources: [STACK_KEY_ARN] }]);
+    expect(grantsOf(json, 'DiscoveryFunction')).toEqual([
+      ...baseGrants(json, 'DiscoveryFunction'),
+      { actions: ['kms:GetPublicKey'], resources: [STACK_KEY_ARN] },
+    ]);
   });
 
-  it('attaches no managed policy but the basic execution role, and no IAM policy grants on "*"', () => {
+  it('attaches no managed policy (AWSLambdaBasicExecutionRole would allow every log group), and grants "*" only for X-Ray', () => {
     const roles = resourcesOfType(json, 'AWS::IAM::Role');
     expect(roles.map(([id]) => id).sort()).toEqual(FUNCTION_IDS.map((id) => roleIdOf(json, id)).sort());
-    for (const [, role] of roles) expect(role.Properties.ManagedPolicyArns).toEqual([BASIC_EXECUTION_ROLE]);
+    for (const [, role] of roles) expect(role.Properties.ManagedPolicyArns).toBeUndefined();
     const statements = resourcesOfType(json, 'AWS::IAM::Policy').flatMap(([, p]) => p.Properties.PolicyDocument.Statement);
     expect(statements.length).toBeGreaterThan(0);
     for (const statement of statements) {
-      expect([statement.Resource].flat()).not.toContain('*');
-      expect([statement.Action].flat().join(' ')).not.toMatch(/\*/);
+      const actions = [statement.Action].flat();
+      // X-Ray's write actions support no resource-level permissions.
+      if ([statement.Resource].flat().includes('*')) expect(actions).toEqual(['xray:PutTraceSegments', 'xray:PutTelemetryRecords']);
+      expect(actions.join(' ')).not.toMatch(/\*/);
     }
   });
 
@@ -286,6 +311,9 @@ describe('default deployment', () => {
       TableName: { Ref: 'Table' },
       SigningKeyId: STACK_KEY_ARN,
       StackSigningKeyId: STACK_KEY_ARN,
+      SecretsKeyId: SECRETS_KEY_ARN,
+      AlarmTopicArn: { Ref: expect.stringMatching(/^AlarmTopic/) },
+      DashboardName: { Ref: expect.stringMatching(/^OperationsDashboard/) },
     });
   });
 
@@ -366,6 +394,7 @@ describe('custom domain (context domainName + certificateArn)', () => {
     expect(domain.Properties).toEqual({
       DomainName: 'id.example.com',
       DomainNameConfigurations: [{ CertificateArn: certificateArn, EndpointType: 'REGIONAL', SecurityPolicy: 'TLS_1_2' }],
+      Tags: { service: 'social-token-exchange', stage: 'prod' },
     });
     const mappings = resourcesOfType(json, 'AWS::ApiGatewayV2::ApiMapping');
     expect(mappings).toHaveLength(1);
@@ -381,8 +410,13 @@ describe('custom domain (context domainName + certificateArn)', () => {
     for (const id of FUNCTION_IDS) expect(fnProps(json, id).Environment.Variables.ISSUER).toBe('https://id.example.com/');
     expect(json.Outputs.Issuer.Value).toBe('https://id.example.com/');
     expect(json.Outputs.JwksUrl.Value).toBe('https://id.example.com/.well-known/jwks.json');
-    expect(json.Outputs.ApiUrl.Value).toEqual(API_ENDPOINT_SLASH);
+    expect(json.Outputs.ApiUrl.Value).toBe('https://id.example.com/');
     expect(findDependencyCycle(json)).toBeUndefined();
+  });
+
+  it('switches the execute-api endpoint off, so the domain (and whatever fronts it) is the only way in', () => {
+    const [[, api]] = resourcesOfType(json, 'AWS::ApiGatewayV2::Api') as [[string, Json]];
+    expect(api.Properties.DisableExecuteApiEndpoint).toBe(true);
   });
 });
 
@@ -413,15 +447,25 @@ describe('key rotation (context activeKeyId + retiredKeyIds)', () => {
 
   it('allows Sign on the active key only, and GetPublicKey for discovery on active + retired keys', () => {
     expect(grantsOf(json, 'TokenFunction')).toEqual([
+      ...baseGrants(json, 'TokenFunction'),
       { actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'], resources: [TABLE_ARN] },
       { actions: ['kms:Sign', 'kms:GetPublicKey'], resources: [activeArn] },
+      { actions: ['kms:Decrypt'], resources: [SECRETS_KEY_ARN] },
     ]);
     expect(grantsOf(json, 'DiscoveryFunction')).toEqual([
+      ...baseGrants(json, 'DiscoveryFunction'),
       { actions: ['kms:GetPublicKey'], resources: [activeArn, retiredArn, keyArnInThisAccount(retiredId)] },
     ]);
     expect(grantsOf(json, 'UserinfoFunction')).toEqual([
+      ...baseGrants(json, 'UserinfoFunction'),
       { actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'], resources: [TABLE_ARN] },
     ]);
+  });
+
+  it('no longer lets the token function sign with the stack key, which stays readable for the JWKS', () => {
+    const statements = json.Resources.SigningKey.Properties.KeyPolicy.Statement as Json[];
+    const signers = statements.filter((statement) => [statement.Action].flat().includes('kms:Sign'));
+    expect(signers).toEqual([]);
   });
 
   it('keeps the stack key (retained) even when it no longer signs', () => {

@@ -1,11 +1,15 @@
 import {
   CreateAliasCommand,
   CreateKeyCommand,
+  DecryptCommand,
   DescribeKeyCommand,
   DisableKeyCommand,
   DisabledException,
   EnableKeyCommand,
+  EncryptCommand,
   GetPublicKeyCommand,
+  IncorrectKeyException,
+  InvalidCiphertextException,
   InvalidKeyUsageException,
   KMSClient,
   KMSInternalException,
@@ -211,7 +215,9 @@ describe('errors', () => {
     await expect(kms.send(new CreateKeyCommand({ KeySpec: 'RSA_4096', KeyUsage: 'SIGN_VERIFY' }))).rejects.toBeInstanceOf(
       UnsupportedOperationException,
     );
-    await expect(kms.send(new CreateKeyCommand({}))).rejects.toBeInstanceOf(UnsupportedOperationException);
+    await expect(kms.send(new CreateKeyCommand({ KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC' }))).rejects.toBeInstanceOf(
+      UnsupportedOperationException,
+    );
     await expect(kms.send(new CreateKeyCommand({ KeySpec: 'RSA_2048' }))).rejects.toMatchObject({ name: 'ValidationException' });
     await expect(
       kms.send(new CreateKeyCommand({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'ENCRYPT_DECRYPT' })),
@@ -242,7 +248,7 @@ describe('errors', () => {
         body,
       });
 
-    const unknown = await post('TrentService.Encrypt', '{}');
+    const unknown = await post('TrentService.GenerateMac', '{}');
     const malformed = await post('TrentService.DescribeKey', '{"KeyId": ');
 
     expect(unknown.status).toBe(400);
@@ -358,6 +364,72 @@ describe('faults', () => {
   });
 });
 
+describe('SYMMETRIC_DEFAULT key', () => {
+  const context = { connection: 'facebook' };
+  let keyId: string;
+  let arn: string;
+
+  beforeAll(async () => {
+    // No KeySpec and no KeyUsage: KMS's default is a symmetric encryption key.
+    const { KeyMetadata } = await kms.send(new CreateKeyCommand({ Description: 'secrets' }));
+    ({ KeyId: keyId, Arn: arn } = KeyMetadata as { KeyId: string; Arn: string });
+  });
+
+  it('is described as AWS describes one', async () => {
+    const { KeyMetadata } = await kms.send(new DescribeKeyCommand({ KeyId: keyId }));
+    expect(KeyMetadata).toMatchObject({
+      KeySpec: 'SYMMETRIC_DEFAULT',
+      KeyUsage: 'ENCRYPT_DECRYPT',
+      EncryptionAlgorithms: ['SYMMETRIC_DEFAULT'],
+      Enabled: true,
+    });
+    expect(KeyMetadata?.SigningAlgorithms).toBeUndefined();
+  });
+
+  it('encrypts to an opaque blob and decrypts it, without a KeyId, under the same context', async () => {
+    const plaintext = Buffer.from('app-secret-123');
+    const encrypted = await kms.send(new EncryptCommand({ KeyId: keyId, Plaintext: plaintext, EncryptionContext: context }));
+    expect(encrypted).toMatchObject({ KeyId: arn, EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' });
+    const blob = Buffer.from(encrypted.CiphertextBlob!);
+    expect(blob.includes(plaintext)).toBe(false);
+    const again = await kms.send(new EncryptCommand({ KeyId: keyId, Plaintext: plaintext, EncryptionContext: context }));
+    expect(Buffer.from(again.CiphertextBlob!).equals(blob)).toBe(false);
+
+    const decrypted = await kms.send(new DecryptCommand({ CiphertextBlob: blob, EncryptionContext: { ...context } }));
+    expect(Buffer.from(decrypted.Plaintext!).toString()).toBe('app-secret-123');
+    expect(decrypted.KeyId).toBe(arn);
+  });
+
+  it('refuses another context, a tampered blob and a KeyId that is not the ciphertext’s', async () => {
+    const { CiphertextBlob } = await kms.send(new EncryptCommand({ KeyId: keyId, Plaintext: Buffer.from('x'), EncryptionContext: context }));
+    const blob = Buffer.from(CiphertextBlob!);
+    await expect(kms.send(new DecryptCommand({ CiphertextBlob: blob, EncryptionContext: { connection: 'google' } }))).rejects.toBeInstanceOf(
+      InvalidCiphertextException,
+    );
+    await expect(kms.send(new DecryptCommand({ CiphertextBlob: blob }))).rejects.toBeInstanceOf(InvalidCiphertextException);
+    const tampered = Buffer.from(blob);
+    tampered[tampered.length - 1]! ^= 1;
+    await expect(kms.send(new DecryptCommand({ CiphertextBlob: tampered, EncryptionContext: context }))).rejects.toBeInstanceOf(
+      InvalidCiphertextException,
+    );
+    const other = await kms.send(new CreateKeyCommand({ KeySpec: 'SYMMETRIC_DEFAULT', KeyUsage: 'ENCRYPT_DECRYPT' }));
+    await expect(
+      kms.send(new DecryptCommand({ CiphertextBlob: blob, EncryptionContext: context, KeyId: other.KeyMetadata!.KeyId })),
+    ).rejects.toBeInstanceOf(IncorrectKeyException);
+  });
+
+  it('keeps signing and encryption keys apart, as KMS does', async () => {
+    const signing = await createKey('ECC_NIST_P256');
+    await expect(kms.send(new EncryptCommand({ KeyId: signing.KeyId, Plaintext: Buffer.from('x') }))).rejects.toBeInstanceOf(
+      InvalidKeyUsageException,
+    );
+    await expect(
+      kms.send(new SignCommand({ KeyId: keyId, Message: Buffer.from('x'), SigningAlgorithm: 'ECDSA_SHA_256' })),
+    ).rejects.toBeInstanceOf(InvalidKeyUsageException);
+    await expect(kms.send(new GetPublicKeyCommand({ KeyId: keyId }))).rejects.toBeInstanceOf(InvalidKeyUsageException);
+  });
+});
+
 describe('persistence', () => {
   const directory = mkdtempSync(join(tmpdir(), 'kms-state-'));
   afterAll(() => rmSync(directory, { recursive: true, force: true }));
@@ -371,6 +443,10 @@ describe('persistence', () => {
     await firstClient.send(new DisableKeyCommand({ KeyId: disabled.KeyMetadata!.KeyId }));
     await firstClient.send(new CreateAliasCommand({ AliasName: 'alias/kept', TargetKeyId: KeyMetadata!.KeyId }));
     const before = await firstClient.send(new GetPublicKeyCommand({ KeyId: KeyMetadata!.KeyId }));
+    const symmetric = await firstClient.send(new CreateKeyCommand({}));
+    const sealed = await firstClient.send(
+      new EncryptCommand({ KeyId: symmetric.KeyMetadata!.KeyId, Plaintext: Buffer.from('kept secret'), EncryptionContext: { connection: 'c' } }),
+    );
     firstClient.destroy();
     await first.close();
 
@@ -382,6 +458,8 @@ describe('persistence', () => {
       new SignCommand({ KeyId: KeyMetadata!.KeyId, Message: message, SigningAlgorithm: 'ECDSA_SHA_256' }),
     );
     const described = await secondClient.send(new DescribeKeyCommand({ KeyId: disabled.KeyMetadata!.KeyId }));
+    const opened = await secondClient.send(new DecryptCommand({ CiphertextBlob: sealed.CiphertextBlob, EncryptionContext: { connection: 'c' } }));
+    expect(Buffer.from(opened.Plaintext!).toString()).toBe('kept secret');
 
     expect(Buffer.from(after.PublicKey!).equals(Buffer.from(before.PublicKey!))).toBe(true);
     const publicKey = createPublicKey({ key: Buffer.from(after.PublicKey!), format: 'der', type: 'spki' });

@@ -245,7 +245,12 @@ describe('tenant CLI errors', () => {
     [['apply'], 2, /expected a command and one file/],
     [['apply', '/nonexistent.json'], 1, /cannot read/],
     [['apply', 'infra/local/tenant.local.json', '--endpoint', 'http://127.0.0.1:1'], 2, /--endpoint needs --table/],
-    [['apply', 'infra/local/tenant.local.json', '--table', 't', '--endpoint', 'http://127.0.0.1:1', '--region', 'us-east-1'], 1, /^error: \w+: /],
+    [['apply', 'infra/local/tenant.local.json', '--table', 't', '--endpoint', 'http://127.0.0.1:1', '--region', 'us-east-1'], 2, /--secrets-key/],
+    [
+      ['apply', 'infra/local/tenant.local.json', '--table', 't', '--endpoint', 'http://127.0.0.1:1', '--region', 'us-east-1', '--secrets-key', 'alias/x', '--kms-endpoint', 'http://127.0.0.1:1'],
+      1,
+      /^error: \w+: /,
+    ],
     [['apply', 'tsconfig.json'], 1, /invalid tenant file/],
     [['frobnicate', 'x'], 2, /expected a command/],
     [['apply', 'x', '--bogus'], 2, /Unknown option/],

@@ -1,4 +1,4 @@
-import { createPrivateKey, createPublicKey, generateKeyPair, randomUUID, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPair, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
@@ -10,17 +10,31 @@ import { KEY_SPECS, isSupportedKeySpec, type KeySpec } from './signing.js';
  * (private keys as PKCS#8 PEM) so that a persisted local stack keeps verifying the
  * tokens it issued before a restart. Local only: the file holds private keys in clear.
  */
-export interface StoredKey {
+interface KeyBase {
   keyId: string;
   region: string;
-  keySpec: KeySpec;
   description: string;
   /** Epoch seconds, as the JSON protocol carries timestamps. */
   createdAt: number;
   enabled: boolean;
+}
+
+/** A SIGN_VERIFY key pair. */
+export interface StoredKey extends KeyBase {
+  keySpec: KeySpec;
   privateKey: KeyObject;
   publicKey: KeyObject;
 }
+
+/** A SYMMETRIC_DEFAULT ENCRYPT_DECRYPT key: 256 bits for AES-GCM, as KMS uses. */
+export interface SymmetricKey extends KeyBase {
+  keySpec: 'SYMMETRIC_DEFAULT';
+  secret: Buffer;
+}
+
+export type AnyKey = StoredKey | SymmetricKey;
+
+export const isSymmetric = (key: AnyKey): key is SymmetricKey => key.keySpec === 'SYMMETRIC_DEFAULT';
 
 export interface StoredAlias {
   /** Full name, `alias/...`. */
@@ -31,7 +45,7 @@ export interface StoredAlias {
 
 interface PersistedState {
   version: 1;
-  keys: (Omit<StoredKey, 'privateKey' | 'publicKey'> & { privateKeyPem: string })[];
+  keys: ((Omit<StoredKey, 'privateKey' | 'publicKey'> & { privateKeyPem: string }) | (Omit<SymmetricKey, 'secret'> & { secretBase64: string }))[];
   aliases: StoredAlias[];
 }
 
@@ -43,11 +57,11 @@ const generate = promisify(generateKeyPair) as (
 const ALIAS_NAME = /^alias\/[a-zA-Z0-9/_-]{1,250}$/;
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
-export const keyArn = (key: Pick<StoredKey, 'region' | 'keyId'>) => `arn:aws:kms:${key.region}:${ACCOUNT_ID}:key/${key.keyId}`;
+export const keyArn = (key: Pick<KeyBase, 'region' | 'keyId'>) => `arn:aws:kms:${key.region}:${ACCOUNT_ID}:key/${key.keyId}`;
 export const aliasArn = (region: string, name: string) => `arn:aws:kms:${region}:${ACCOUNT_ID}:${name}`;
 
 export class KeyStore {
-  private readonly keys = new Map<string, StoredKey>();
+  private readonly keys = new Map<string, AnyKey>();
   private readonly aliasMap = new Map<string, StoredAlias>();
 
   private constructor(private readonly stateFile: string | undefined) {}
@@ -76,7 +90,22 @@ export class KeyStore {
     return key;
   }
 
-  list(): StoredKey[] {
+  createSymmetric(options: { region: string; description: string }): SymmetricKey {
+    const key: SymmetricKey = {
+      keyId: randomUUID(),
+      region: options.region,
+      keySpec: 'SYMMETRIC_DEFAULT',
+      description: options.description,
+      createdAt: nowSeconds(),
+      enabled: true,
+      secret: randomBytes(32),
+    };
+    this.keys.set(key.keyId, key);
+    this.save();
+    return key;
+  }
+
+  list(): AnyKey[] {
     return [...this.keys.values()];
   }
 
@@ -85,7 +114,7 @@ export class KeyStore {
   }
 
   /** Accepts what KMS accepts as a KeyId: key id, key ARN, `alias/<name>` or alias ARN. */
-  resolve(reference: string, region: string): StoredKey {
+  resolve(reference: string, region: string): AnyKey {
     const arn = /^arn:aws[a-z-]*:kms:([a-z0-9-]*):\d*:((?:key|alias)\/.+)$/.exec(reference);
     const resource = arn?.[2] ?? reference;
     if (resource.startsWith('alias/')) {
@@ -100,12 +129,12 @@ export class KeyStore {
     return key;
   }
 
-  setEnabled(key: StoredKey, enabled: boolean): void {
+  setEnabled(key: AnyKey, enabled: boolean): void {
     key.enabled = enabled;
     this.save();
   }
 
-  createAlias(name: string, key: StoredKey): void {
+  createAlias(name: string, key: AnyKey): void {
     if (name.startsWith('alias/aws/')) {
       throw kmsErrors.invalidAliasName('Alias must not begin with alias/aws/ (reserved for AWS managed keys).');
     }
@@ -126,7 +155,13 @@ export class KeyStore {
     } catch (error) {
       throw new Error(`KMS state file ${stateFile} is not readable JSON; move it away to start fresh`, { cause: error });
     }
-    for (const { privateKeyPem, ...stored } of state.keys ?? []) {
+    for (const persisted of state.keys ?? []) {
+      if ('secretBase64' in persisted) {
+        const { secretBase64, ...stored } = persisted;
+        this.keys.set(stored.keyId, { ...stored, keySpec: 'SYMMETRIC_DEFAULT', secret: Buffer.from(secretBase64, 'base64') });
+        continue;
+      }
+      const { privateKeyPem, ...stored } = persisted;
       if (!isSupportedKeySpec(stored.keySpec)) continue;
       const privateKey = createPrivateKey(privateKeyPem);
       this.keys.set(stored.keyId, { ...stored, privateKey, publicKey: createPublicKey(privateKey) });
@@ -138,10 +173,14 @@ export class KeyStore {
     if (!this.stateFile) return;
     const state: PersistedState = {
       version: 1,
-      keys: this.list().map(({ privateKey, publicKey: _publicKey, ...rest }) => ({
-        ...rest,
-        privateKeyPem: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
-      })),
+      keys: this.list().map((key) => {
+        if (isSymmetric(key)) {
+          const { secret, ...rest } = key;
+          return { ...rest, secretBase64: secret.toString('base64') };
+        }
+        const { privateKey, publicKey: _publicKey, ...rest } = key;
+        return { ...rest, privateKeyPem: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString() };
+      }),
       aliases: this.aliases(),
     };
     mkdirSync(dirname(this.stateFile), { recursive: true });

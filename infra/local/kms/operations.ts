@@ -1,9 +1,11 @@
-import { aliasArn, keyArn, type KeyStore, type StoredKey } from './key-store.js';
+import { aliasArn, isSymmetric, keyArn, type AnyKey, type KeyStore, type StoredKey, type SymmetricKey } from './key-store.js';
+import { decryptBlob, encryptBlob, keyIdOfBlob } from './encryption.js';
 import {
   ACCOUNT_ID,
   kmsErrors,
   oneOf,
   optionalString,
+  optionalStringMap,
   requiredBlob,
   requiredString,
   type JsonObject,
@@ -31,20 +33,20 @@ export type Operation = (input: JsonObject, context: OperationContext) => JsonOb
 
 const MAX_MESSAGE_BYTES = 4096;
 
-const keyMetadata = (key: StoredKey) => ({
+const keyMetadata = (key: AnyKey) => ({
   AWSAccountId: ACCOUNT_ID,
   KeyId: key.keyId,
   Arn: keyArn(key),
   CreationDate: key.createdAt,
   Enabled: key.enabled,
   Description: key.description,
-  KeyUsage: 'SIGN_VERIFY',
+  KeyUsage: isSymmetric(key) ? 'ENCRYPT_DECRYPT' : 'SIGN_VERIFY',
   KeyState: key.enabled ? 'Enabled' : 'Disabled',
   Origin: 'AWS_KMS',
   KeyManager: 'CUSTOMER',
   CustomerMasterKeySpec: key.keySpec,
   KeySpec: key.keySpec,
-  SigningAlgorithms: [...KEY_SPECS[key.keySpec].algorithms],
+  ...(isSymmetric(key) ? { EncryptionAlgorithms: ['SYMMETRIC_DEFAULT'] } : { SigningAlgorithms: [...KEY_SPECS[key.keySpec].algorithms] }),
   MultiRegion: false,
 });
 
@@ -52,11 +54,27 @@ const resolveKey = (input: JsonObject, { store, region }: OperationContext) =>
   store.resolve(requiredString(input, 'KeyId'), region);
 
 /** A key that a cryptographic operation may use: disabled keys answer DisabledException. */
-const usableKey = (input: JsonObject, context: OperationContext) => {
-  const key = resolveKey(input, context);
+const usableKey = (input: JsonObject, context: OperationContext) => enabled(resolveKey(input, context));
+
+const enabled = <K extends AnyKey>(key: K): K => {
   if (!key.enabled) throw kmsErrors.disabled(keyArn(key));
   return key;
 };
+
+/** A key for Sign/Verify/GetPublicKey: a symmetric key there is InvalidKeyUsageException, as at AWS. */
+const signingKey = (input: JsonObject, context: OperationContext): StoredKey => {
+  const key = usableKey(input, context);
+  if (isSymmetric(key)) throw kmsErrors.invalidKeyUsage(`${keyArn(key)} key usage is ENCRYPT_DECRYPT which is not valid for this operation.`);
+  return key;
+};
+
+const encryptionKey = (key: AnyKey): SymmetricKey => {
+  if (!isSymmetric(key)) throw kmsErrors.invalidKeyUsage(`${keyArn(key)} key usage is SIGN_VERIFY which is not valid for this operation.`);
+  return key;
+};
+
+const encryptionAlgorithm = (input: JsonObject) =>
+  oneOf('EncryptionAlgorithm', optionalString(input, 'EncryptionAlgorithm'), ['SYMMETRIC_DEFAULT', 'RSAES_OAEP_SHA_1', 'RSAES_OAEP_SHA_256', 'SM2PKE'] as const);
 
 const signatureRequest = (input: JsonObject, key: StoredKey): SignatureRequest => {
   const message = requiredBlob(input, 'Message');
@@ -73,13 +91,20 @@ const signatureRequest = (input: JsonObject, key: StoredKey): SignatureRequest =
   };
 };
 
-const createKey: Operation = async (input, { store, region }) => {
+const createKey: Operation = async (input, context) => {
+  const { store, region } = context;
   const keySpec =
     oneOf('KeySpec', optionalString(input, 'KeySpec') ?? optionalString(input, 'CustomerMasterKeySpec'), ALL_KEY_SPECS) ??
     'SYMMETRIC_DEFAULT';
   const keyUsage = oneOf('KeyUsage', optionalString(input, 'KeyUsage'), ALL_KEY_USAGES);
+  if (keySpec === 'SYMMETRIC_DEFAULT' && (keyUsage === undefined || keyUsage === 'ENCRYPT_DECRYPT')) {
+    const key = context.store.createSymmetric({ region: context.region, description: optionalString(input, 'Description') ?? '' });
+    return { KeyMetadata: keyMetadata(key) };
+  }
   if (!isSupportedKeySpec(keySpec)) {
-    throw kmsErrors.unsupported(`KeySpec ${keySpec} is not supported by the local KMS endpoint (RSA_2048, ECC_NIST_P256).`);
+    throw kmsErrors.unsupported(
+      `KeySpec ${keySpec} is not supported by the local KMS endpoint (SYMMETRIC_DEFAULT, RSA_2048, ECC_NIST_P256).`,
+    );
   }
   if (keyUsage !== 'SIGN_VERIFY') {
     // AWS requires KeyUsage for asymmetric keys; RSA encryption is real KMS but not emulated here.
@@ -94,14 +119,14 @@ const createKey: Operation = async (input, { store, region }) => {
 };
 
 const sign: Operation = (input, context) => {
-  const key = usableKey(input, context);
+  const key = signingKey(input, context);
   const request = signatureRequest(input, key);
   const signature = createSignature(key.privateKey, request);
   return { KeyId: keyArn(key), Signature: signature.toString('base64'), SigningAlgorithm: request.algorithm };
 };
 
 const verify: Operation = (input, context) => {
-  const key = usableKey(input, context);
+  const key = signingKey(input, context);
   const request = signatureRequest(input, key);
   const signature = requiredBlob(input, 'Signature');
   if (!checkSignature(key.publicKey, request, signature)) throw kmsErrors.invalidSignature();
@@ -109,8 +134,9 @@ const verify: Operation = (input, context) => {
 };
 
 const getPublicKey: Operation = (input, context) => {
-  const key = usableKey(input, context);
-  const { KeySpec, KeyUsage, SigningAlgorithms } = keyMetadata(key);
+  const key = signingKey(input, context);
+  const { KeySpec, KeyUsage } = keyMetadata(key);
+  const SigningAlgorithms = [...KEY_SPECS[key.keySpec].algorithms];
   return {
     KeyId: keyArn(key),
     PublicKey: key.publicKey.export({ format: 'der', type: 'spki' }).toString('base64'),
@@ -119,6 +145,39 @@ const getPublicKey: Operation = (input, context) => {
     KeyUsage,
     SigningAlgorithms,
   };
+};
+
+const MAX_PLAINTEXT_BYTES = 4096;
+
+const encrypt: Operation = (input, context) => {
+  const key = encryptionKey(usableKey(input, context));
+  if ((encryptionAlgorithm(input) ?? 'SYMMETRIC_DEFAULT') !== 'SYMMETRIC_DEFAULT') {
+    throw kmsErrors.invalidKeyUsage('Only SYMMETRIC_DEFAULT is valid for a symmetric key.');
+  }
+  const plaintext = requiredBlob(input, 'Plaintext');
+  if (plaintext.length === 0 || plaintext.length > MAX_PLAINTEXT_BYTES) {
+    throw kmsErrors.validation(
+      `1 validation error detected: Value at 'plaintext' failed to satisfy constraint: Member must have length between 1 and ${MAX_PLAINTEXT_BYTES}`,
+    );
+  }
+  const blob = encryptBlob(key.keyId, key.secret, plaintext, optionalStringMap(input, 'EncryptionContext'));
+  return { CiphertextBlob: blob.toString('base64'), KeyId: keyArn(key), EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' };
+};
+
+const decrypt: Operation = (input, context) => {
+  const blob = requiredBlob(input, 'CiphertextBlob');
+  const named = keyIdOfBlob(blob);
+  let key: AnyKey;
+  try {
+    key = context.store.resolve(named, context.region);
+  } catch {
+    throw kmsErrors.invalidCiphertext();
+  }
+  const requested = optionalString(input, 'KeyId');
+  if (requested !== undefined && context.store.resolve(requested, context.region).keyId !== key.keyId) throw kmsErrors.incorrectKey();
+  const symmetric = encryptionKey(enabled(key));
+  const plaintext = decryptBlob(symmetric.secret, blob, optionalStringMap(input, 'EncryptionContext'));
+  return { KeyId: keyArn(symmetric), Plaintext: plaintext.toString('base64'), EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' };
 };
 
 const describeKey: Operation = (input, context) => ({ KeyMetadata: keyMetadata(resolveKey(input, context)) });
@@ -169,6 +228,8 @@ export const operations: Readonly<Record<string, Operation>> = {
   Sign: sign,
   Verify: verify,
   GetPublicKey: getPublicKey,
+  Encrypt: encrypt,
+  Decrypt: decrypt,
   DescribeKey: describeKey,
   ListKeys: listKeys,
   DisableKey: setEnabled(false),

@@ -33,6 +33,8 @@ export const kmsErrors = {
   disabled: (arn: string) => new KmsError('DisabledException', `${arn} is disabled.`),
   invalidKeyUsage: (message: string) => new KmsError('InvalidKeyUsageException', message),
   invalidSignature: () => new KmsError('KMSInvalidSignatureException', ''),
+  invalidCiphertext: () => new KmsError('InvalidCiphertextException', ''),
+  incorrectKey: () => new KmsError('IncorrectKeyException', 'The key ID in the request does not identify a KMS key that can perform this operation.'),
   unsupported: (message: string) => new KmsError('UnsupportedOperationException', message),
   alreadyExists: (message: string) => new KmsError('AlreadyExistsException', message),
   invalidAliasName: (message: string) => new KmsError('InvalidAliasNameException', message),
@@ -127,6 +129,16 @@ export const requiredBlob = (input: JsonObject, name: string): Buffer => {
     throw kmsErrors.serialization(`${name} is not valid base64`);
   }
   return Buffer.from(encoded, 'base64');
+};
+
+/** A string-to-string map, such as an encryption context; absent is empty. */
+export const optionalStringMap = (input: JsonObject, name: string): Record<string, string> => {
+  const value = input[name];
+  if (value === undefined || value === null) return {};
+  if (typeof value !== 'object' || Array.isArray(value) || Object.values(value).some((entry) => typeof entry !== 'string')) {
+    throw kmsErrors.serialization(`${name} must be a map of strings`);
+  }
+  return value as Record<string, string>;
 };
 
 export const oneOf = <T extends string>(name: string, value: string | undefined, allowed: readonly T[]): T | undefined => {
