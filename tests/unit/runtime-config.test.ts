@@ -10,11 +10,11 @@ describe('loadConfig', () => {
     [{ CONFIG_CACHE_TTL_SECONDS: '-1' }, 'CONFIG_CACHE_TTL_SECONDS must be a non-negative integer (got "-1")'],
     [{ TABLE_NAME: '' }, 'TABLE_NAME is not set'],
   ])('refuses %j naming the variable and what it accepts', (env, message) => {
-    expect(() => loadConfig({ TABLE_NAME: 't', ...env })).toThrow(message);
+    expect(() => loadConfig({ TABLE_NAME: 't', ISSUER: 'https://auth.example.com/', ...env })).toThrow(message);
   });
 
   it('accepts both algorithms', () => {
-    expect(loadConfig({ TABLE_NAME: 't', SIGNING_ALG: 'ES256' }).signingAlg).toBe('ES256');
-    expect(loadConfig({ TABLE_NAME: 't' }).signingAlg).toBe('RS256');
+    expect(loadConfig({ TABLE_NAME: 't', ISSUER: 'https://auth.example.com/', SIGNING_ALG: 'ES256' }).signingAlg).toBe('ES256');
+    expect(loadConfig({ TABLE_NAME: 't', ISSUER: 'https://auth.example.com/' }).signingAlg).toBe('RS256');
   });
 });
