@@ -221,7 +221,7 @@ describe('admin CLIs as processes', () => {
   const unreachable = ['--table', 't', '--endpoint', 'http://127.0.0.1:1', '--region', 'us-east-1'];
 
   it.each([
-    ['infra/local/tenant-cli.ts', ['apply', 'infra/local/tenant.local.json', ...unreachable]],
+    ['infra/local/tenant-cli.ts', ['apply', 'infra/local/tenant.local.json', ...unreachable, '--secrets-key', 'alias/x', '--kms-endpoint', 'http://127.0.0.1:1']],
     ['infra/local/users-cli.ts', ['list', ...unreachable]],
   ])('%s prints its error on stderr in one line, without the SDK Node version warning', async (script, args) => {
     const { code, stdout, stderr } = await run(script, args);
