@@ -27,11 +27,14 @@ export const LOGICAL_IDS = {
   token: 'TokenFunction',
   userinfo: 'UserinfoFunction',
   discovery: 'DiscoveryFunction',
+  oauthToken: 'OAuthTokenFunction',
 } as const;
 
 const TABLE_ACTIONS = {
   token: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
   userinfo: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'],
+  /** Config and user reads, login writes, access-token and single-use records (conditional puts). */
+  oauthToken: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
 } as const;
 
 /** Two provider timeouts (a call and its retry) plus 5 s for DynamoDB and KMS, under API Gateway's 30 s. */
@@ -147,6 +150,17 @@ export class TokenExchangeStack extends Stack {
     token.addToRolePolicy(new PolicyStatement({ actions: [...TABLE_ACTIONS.token], resources: [this.table.tableArn] }));
     token.addToRolePolicy(new PolicyStatement({ actions: ['kms:Sign', 'kms:GetPublicKey'], resources: [activeKeyArn] }));
 
+    const oauthToken = createApiFunction(this, {
+      logicalId: LOGICAL_IDS.oauthToken,
+      entry: HANDLER_ENTRIES.oauthToken,
+      description: 'POST /oauth/token: RFC 8693 token exchange (native ID tokens, Apple codes, provider access tokens)',
+      memorySize: 1024,
+      timeout: Duration.seconds(tokenTimeoutSeconds(config.providerTimeoutMs)),
+      environment,
+    });
+    oauthToken.addToRolePolicy(new PolicyStatement({ actions: [...TABLE_ACTIONS.oauthToken], resources: [this.table.tableArn] }));
+    oauthToken.addToRolePolicy(new PolicyStatement({ actions: ['kms:Sign', 'kms:GetPublicKey'], resources: [activeKeyArn] }));
+
     const userinfo = createApiFunction(this, {
       logicalId: LOGICAL_IDS.userinfo,
       entry: HANDLER_ENTRIES.userinfo,
@@ -168,14 +182,16 @@ export class TokenExchangeStack extends Stack {
     discovery.addToRolePolicy(new PolicyStatement({ actions: ['kms:GetPublicKey'], resources: [activeKeyArn, ...retiredKeyArns] }));
 
     const tokenIntegration = new HttpLambdaIntegration('TokenIntegration', token);
+    const oauthTokenIntegration = new HttpLambdaIntegration('OAuthTokenIntegration', oauthToken);
     const userinfoIntegration = new HttpLambdaIntegration('UserinfoIntegration', userinfo);
     const discoveryIntegration = new HttpLambdaIntegration('DiscoveryIntegration', discovery);
     this.api.addRoutes({ path: '/oauth/access_token', methods: [HttpMethod.POST], integration: tokenIntegration });
+    this.api.addRoutes({ path: '/oauth/token', methods: [HttpMethod.POST], integration: oauthTokenIntegration });
     this.api.addRoutes({ path: '/userinfo', methods: [HttpMethod.GET, HttpMethod.POST], integration: userinfoIntegration });
     this.api.addRoutes({ path: '/.well-known/openid-configuration', methods: [HttpMethod.GET], integration: discoveryIntegration });
     this.api.addRoutes({ path: '/.well-known/jwks.json', methods: [HttpMethod.GET], integration: discoveryIntegration });
 
-    new ServiceAlarms(this, 'Alarms', { api: this.api, functions: { Token: token, Userinfo: userinfo, Discovery: discovery } });
+    new ServiceAlarms(this, 'Alarms', { api: this.api, functions: { Token: token, OAuthToken: oauthToken, Userinfo: userinfo, Discovery: discovery } });
 
     new CfnOutput(this, 'ApiUrl', { value: apiUrl, description: 'Default endpoint of the HTTP API' });
     new CfnOutput(this, 'Issuer', { value: issuer, description: 'iss of the id_tokens (trailing slash included)' });

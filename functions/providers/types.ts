@@ -1,15 +1,7 @@
 import type { ProviderHttp } from './http.js';
+import type { NormalizedProfile as CoreNormalizedProfile, ProviderRequest } from '../core/profile.js';
 
 export type Strategy = 'facebook' | 'google-oauth2' | 'twitter' | 'weibo';
-
-/** What the client sent about its provider session (the parts a provider needs). */
-export interface ProviderRequest {
-  accessToken: string;
-  /** OAuth 1.0a token secret (Twitter only). */
-  accessTokenSecret?: string;
-  /** Provider user id some SDKs send; when present it must match the provider's answer. */
-  userId?: string;
-}
 
 /** `options` of a connection in the tenant file (DESIGN section 3). */
 export interface ConnectionOptions {
@@ -23,24 +15,9 @@ export interface ConnectionOptions {
   allowed_audiences?: string[];
 }
 
-/** OIDC standard claims a provider profile maps to (OpenID Connect Core 1.0, section 5.1). */
-export interface ProfileClaims {
-  name?: string;
-  given_name?: string;
-  family_name?: string;
-  nickname?: string;
-  picture?: string;
-  locale?: string;
-  email?: string;
-  email_verified?: boolean;
-}
-
-export interface NormalizedProfile {
-  provider: Strategy;
-  /** The provider's user id as a string (`id_str`/`idstr`: ids exceed 2^53). */
-  provider_user_id: string;
-  claims: ProfileClaims;
-}
+export type { ProfileClaims, ProviderRequest } from '../core/profile.js';
+/** A profile as an adapter produces it: the provider is one of our strategies. */
+export type NormalizedProfile = CoreNormalizedProfile<Strategy>;
 
 export interface ProviderContext {
   http: ProviderHttp;

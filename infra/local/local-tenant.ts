@@ -1,4 +1,5 @@
 import { LEGACY_ACCESS_TOKEN_GRANT } from '../../functions/core/errors.js';
+import { REFRESH_TOKEN_GRANT, TOKEN_EXCHANGE_GRANT } from '../../functions/core/grant-types.js';
 import type { Tenant } from '../../functions/core/tenant.js';
 import { FACEBOOK_APP } from './emulators/facebook.js';
 import { GOOGLE_APP } from './emulators/google.js';
@@ -25,7 +26,7 @@ export const buildLocalTenant = (endpoints: EmulatorEndpoints): Tenant => ({
     {
       client_id: 'my-app',
       name: 'My app',
-      grant_types: [LEGACY_ACCESS_TOKEN_GRANT],
+      grant_types: [LEGACY_ACCESS_TOKEN_GRANT, TOKEN_EXCHANGE_GRANT, REFRESH_TOKEN_GRANT],
       connections: ['facebook', 'google-oauth2', 'twitter', 'weibo'],
       id_token_lifetime: 36000,
       link_by_verified_email: false,

@@ -5,6 +5,9 @@ import { loadConfig, type SigningAlg } from '../../functions/config.js';
 import { ensureTable } from '../../functions/store/table.js';
 import { applyTenant, type ApplyReport } from '../../functions/store/tenant-admin.js';
 import { createExchangeDependencies } from '../../functions/token/runtime.js';
+import { createOAuthTokenDependencies } from '../../functions/oauth-token/runtime.js';
+import { handleOAuthTokenEvent } from '../../functions/oauth-token/handle.js';
+import type { TokenEndpointDependencies } from '../../functions/core/token-endpoint.js';
 import { createUserinfoDependencies } from '../../functions/userinfo/runtime.js';
 import { createDiscoveryDependencies } from '../../functions/discovery/runtime.js';
 import type { ExchangeDependencies } from '../../functions/core/exchange.js';
@@ -65,9 +68,11 @@ export interface LocalStackOptions {
   entryPoints?: 'lambda' | 'inline';
 }
 
-/** The collaborators of the three functions, as built for an inline stack. */
+/** The collaborators of the functions, as built for an inline stack. */
 export interface Runtime {
   exchange: ExchangeDependencies;
+  /** POST /oauth/token. */
+  oauthToken: TokenEndpointDependencies;
   userinfo: UserinfoDependencies;
   discovery: DiscoveryDependencies;
 }
@@ -99,6 +104,7 @@ export interface LocalStack {
 export const LOCAL_REGION = 'us-east-1';
 export const ROUTES = [
   'POST /oauth/access_token',
+  'POST /oauth/token',
   'GET /.well-known/openid-configuration',
   'GET /.well-known/jwks.json',
   'GET /userinfo',
@@ -176,8 +182,9 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     let issuer = '';
     let api;
     if (options.entryPoints === 'lambda') {
-      const [token, userinfo, discovery] = await Promise.all([
+      const [token, oauthToken, userinfo, discovery] = await Promise.all([
         import('../../functions/token/handler.js'),
+        import('../../functions/oauth-token/handler.js'),
         import('../../functions/userinfo/handler.js'),
         import('../../functions/discovery/handler.js'),
       ]);
@@ -186,6 +193,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
         payloadVersion,
         routes: [
           { method: 'POST', path: '/oauth/access_token', handler: token.handler },
+          { method: 'POST', path: '/oauth/token', handler: oauthToken.handler },
           { method: 'GET', path: '/.well-known/openid-configuration', handler: discovery.handler },
           { method: 'GET', path: '/.well-known/jwks.json', handler: discovery.handler },
           { method: 'GET', path: '/userinfo', handler: userinfo.handler },
@@ -207,6 +215,11 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
             path: '/oauth/access_token',
             handler: (event: ApiGatewayEvent) => handleTokenEvent(event, { exchange: current().exchange, issuer }),
           },
+          {
+            method: 'POST',
+            path: '/oauth/token',
+            handler: (event: ApiGatewayEvent) => handleOAuthTokenEvent(event, { endpoint: current().oauthToken, issuer }),
+          },
           ...['/.well-known/openid-configuration', '/.well-known/jwks.json'].map((path) => ({
             method: 'GET',
             path,
@@ -224,8 +237,11 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       const endpoints = { dynamoEndpoint, kmsEndpoint };
       const exchange = createExchangeDependencies(config, endpoints);
       exchange.prefetchSigningKey();
+      const oauthToken = createOAuthTokenDependencies(config, endpoints);
+      oauthToken.prefetchSigningKey();
       runtime = {
         exchange,
+        oauthToken,
         userinfo: createUserinfoDependencies(config, endpoints),
         discovery: createDiscoveryDependencies(config, endpoints),
       };

@@ -40,6 +40,7 @@ const FUNCTIONS: Record<HandlerName, string> = {
   token: LOGICAL_IDS.token,
   userinfo: LOGICAL_IDS.userinfo,
   discovery: LOGICAL_IDS.discovery,
+  oauthToken: LOGICAL_IDS.oauthToken,
 };
 const FUNCTION_IDS = Object.values(FUNCTIONS);
 
@@ -136,7 +137,7 @@ describe('default deployment', () => {
     ({ json, template, outdir } = synth({}, { bundle: true }));
   });
 
-  it('routes the five public routes to their functions through Lambda proxy integrations (payload 2.0)', () => {
+  it('routes the six public routes to their functions through Lambda proxy integrations (payload 2.0)', () => {
     const routes = resourcesOfType(json, 'AWS::ApiGatewayV2::Route').map(([, route]) => {
       const integrationId = route.Properties.Target['Fn::Join'][1][1].Ref;
       const integration = json.Resources[integrationId].Properties;
@@ -146,12 +147,13 @@ describe('default deployment', () => {
     });
     expect(Object.fromEntries(routes)).toEqual({
       'POST /oauth/access_token': 'TokenFunction',
+      'POST /oauth/token': 'OAuthTokenFunction',
       'GET /userinfo': 'UserinfoFunction',
       'POST /userinfo': 'UserinfoFunction',
       'GET /.well-known/openid-configuration': 'DiscoveryFunction',
       'GET /.well-known/jwks.json': 'DiscoveryFunction',
     });
-    expect(routes).toHaveLength(5);
+    expect(routes).toHaveLength(6);
   });
 
   it('serves one auto-deployed $default stage, throttled, with access logs that carry no paths or headers', () => {
@@ -172,6 +174,7 @@ describe('default deployment', () => {
 
   it.each([
     ['TokenFunction', 1024, 15],
+    ['OAuthTokenFunction', 1024, 15],
     ['UserinfoFunction', 512, 10],
     ['DiscoveryFunction', 256, 10],
   ])('%s runs Node.js on arm64 with %i MB and a %i s timeout, logging to a one-month log group', (id, memory, timeout) => {
@@ -250,6 +253,10 @@ describe('default deployment', () => {
       { actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'], resources: [TABLE_ARN] },
       { actions: ['kms:Sign', 'kms:GetPublicKey'], resources: [STACK_KEY_ARN] },
     ]);
+    expect(grantsOf(json, 'OAuthTokenFunction')).toEqual([
+      { actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'], resources: [TABLE_ARN] },
+      { actions: ['kms:Sign', 'kms:GetPublicKey'], resources: [STACK_KEY_ARN] },
+    ]);
     expect(grantsOf(json, 'UserinfoFunction')).toEqual([
       { actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'], resources: [TABLE_ARN] },
     ]);
@@ -270,7 +277,7 @@ describe('default deployment', () => {
 
   it('lets only this API invoke the functions', () => {
     const permissions = resourcesOfType(json, 'AWS::Lambda::Permission');
-    expect(permissions).toHaveLength(5);
+    expect(permissions).toHaveLength(6);
     for (const [, permission] of permissions) {
       expect(permission.Properties.Principal).toBe('apigateway.amazonaws.com');
       expect(JSON.stringify(permission.Properties.SourceArn)).toMatch(/"Ref":"HttpApi/);
@@ -418,6 +425,10 @@ describe('key rotation (context activeKeyId + retiredKeyIds)', () => {
     ]);
     expect(grantsOf(json, 'DiscoveryFunction')).toEqual([
       { actions: ['kms:GetPublicKey'], resources: [activeArn, retiredArn, keyArnInThisAccount(retiredId)] },
+    ]);
+    expect(grantsOf(json, 'OAuthTokenFunction')).toEqual([
+      { actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'], resources: [TABLE_ARN] },
+      { actions: ['kms:Sign', 'kms:GetPublicKey'], resources: [activeArn] },
     ]);
     expect(grantsOf(json, 'UserinfoFunction')).toEqual([
       { actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'], resources: [TABLE_ARN] },
