@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { errors } from './errors.js';
+import { auth0UserId } from './profile.js';
 import { parseScope } from './scope.js';
 import { issueTokens } from './issue-tokens.js';
-import { hasLegacyGrant } from './tenant.js';
-import { auth0UserId } from '../store/keys.js';
-import { providers } from '../providers/registry.js';
+import { LEGACY_ACCESS_TOKEN_GRANT } from './errors.js';
+import { STRATEGIES } from './strategies.js';
 import { constantTimeEqual } from './constant-time.js';
 import type { TokenRequest } from './token-request.js';
 import type {
@@ -63,12 +63,14 @@ export const exchangeToken = async (
 ): Promise<ExchangeOutcome> => {
   const { client, connection } = await deps.tenants.lookup(request.client_id, request.connection);
   if (!client) throw errors.invalidClient();
-  if (!hasLegacyGrant(client)) throw errors.grantNotAllowed();
+  if (!client.grant_types.includes(LEGACY_ACCESS_TOKEN_GRANT)) throw errors.grantNotAllowed();
   if (!connection) throw errors.connectionNotFound();
   if (!client.connections.includes(connection.name)) throw errors.connectionDisabled();
 
-  const adapter = providers[connection.strategy];
-  if (adapter.requiresTokenSecret && !request.access_token_secret) throw errors.missingParameter('access_token_secret');
+  const facts = STRATEGIES[connection.strategy];
+  // An Apple connection has no access tokens to verify: no token can be valid for it here.
+  if (!facts.subjectKinds.includes('access_token')) throw errors.invalidProviderToken('no_access_token_for_strategy');
+  if (facts.requiresTokenSecret && !request.access_token_secret) throw errors.missingParameter('access_token_secret');
 
   const profile = await deps.verifier.verify(connection, {
     accessToken: request.access_token,

@@ -82,15 +82,22 @@ export const issueTokens = async (request: IssueRequest, deps: IssueDependencies
   let idToken = optimisticIdToken;
   if (login.userId !== expected.userId) {
     [idToken] = await Promise.all([idTokenFor(login.userId, login.profile), saveToken(login.userId)]);
+  } else if (idToken !== undefined && visibleClaims(login.profile, request.scopes) !== visibleClaims(expected.profile, request.scopes)) {
+    // The stored profile knows more than this login said (Apple's first-login name): the
+    // id_token tells what the user's profile is, so it is signed again from the store's.
+    idToken = await idTokenFor(login.userId, login.profile);
   }
   return {
     accessToken,
     ...(idToken !== undefined ? { idToken } : {}),
     expiresIn: deps.accessTokenTtlSeconds,
     userId: login.userId,
-    profile: login.userId === expected.userId ? expected.profile : login.profile,
+    profile: login.profile,
   };
 };
+
+const visibleClaims = (profile: UserProfile, scopes: readonly string[]): string =>
+  JSON.stringify(Object.entries(claimsForScopes(profile, scopes)).sort(([a], [b]) => (a < b ? -1 : 1)));
 
 export const idTokenClaims = (input: {
   issuer: string;

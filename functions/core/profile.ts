@@ -14,6 +14,8 @@ export interface ProfileClaims {
   locale?: string;
   email?: string;
   email_verified?: boolean;
+  /** Apple: the email is a private relay address (kept with the identity, not a token claim). */
+  is_private_email?: boolean;
 }
 
 export interface NormalizedProfile<Provider extends string = string> {
@@ -31,3 +33,6 @@ export interface ProviderRequest {
   /** Provider user id some SDKs send; when present it must match the provider's answer. */
   userId?: string;
 }
+
+/** Auth0's user_id format: `<provider>|<provider user id>` (DESIGN section 5). */
+export const auth0UserId = (provider: string, providerUserId: string): string => `${provider}|${providerUserId}`;

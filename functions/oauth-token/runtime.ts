@@ -30,7 +30,11 @@ export const createOAuthTokenDependencies = (
     users: createUserStore({ client, tableName: config.tableName }),
     tokens: createTokenStore({ client, tableName: config.tableName }),
     singleUse: createSingleUseStore({ client, tableName: config.tableName }),
-    subjects: createSubjectVerifier({ timeoutMs: config.providerTimeoutMs, observe: recordProviderCall }),
+    subjects: createSubjectVerifier({
+      timeoutMs: config.providerTimeoutMs,
+      observe: recordProviderCall,
+      jwksCooldownMs: config.jwksCooldownMs,
+    }),
     signer,
     clock: { now: () => new Date() },
     accessTokenTtlSeconds: config.accessTokenTtlSeconds,

@@ -1,19 +1,12 @@
 import type { ProviderHttp } from './http.js';
 import type { NormalizedProfile as CoreNormalizedProfile, ProviderRequest } from '../core/profile.js';
+import type { Strategy } from '../core/strategies.js';
+import type { ConnectionOptions } from '../core/tenant.js';
 
-export type Strategy = 'facebook' | 'google-oauth2' | 'twitter' | 'weibo';
-
-/** `options` of a connection in the tenant file (DESIGN section 3). */
-export interface ConnectionOptions {
-  /** Facebook app id, Google OAuth client id, Twitter consumer key, Weibo app key. */
-  client_id: string;
-  /** Facebook app secret, Google client secret, Twitter consumer secret, Weibo app secret. */
-  client_secret: string;
-  /** Provider URLs by endpoint name; missing names fall back to the real provider URLs. */
-  endpoints?: Record<string, string>;
-  /** Google: extra OAuth client ids (Android, iOS) whose tokens are ours too. */
-  allowed_audiences?: string[];
-}
+export type { Strategy } from '../core/strategies.js';
+export type { ConnectionOptions } from '../core/tenant.js';
+/** The strategies verified through a provider access token (DESIGN section 4). */
+export type AccessTokenStrategy = Exclude<Strategy, 'apple'>;
 
 export type { ProfileClaims, ProviderRequest } from '../core/profile.js';
 /** A profile as an adapter produces it: the provider is one of our strategies. */

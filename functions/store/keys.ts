@@ -17,5 +17,4 @@ export const itemKeys = {
   usedSubject: (key: string): ItemKey => ({ pk: `USED#${key}`, sk: 'USED' }),
 } as const;
 
-/** Auth0's user_id format: `<provider>|<provider user id>`. */
-export const auth0UserId = (provider: string, providerUserId: string): string => `${provider}|${providerUserId}`;
+export { auth0UserId } from '../core/profile.js';

@@ -29,6 +29,10 @@ export const createUserStore = (options: { client: DynamoDBDocumentClient; table
   const updateIdentity = async (input: LoginInput, ownUserId: string) => {
     const { profile } = input;
     const now = input.now.toISOString();
+    // Apple's refresh token (a code exchange) replaces the previous one: the newest grant is
+    // the one to revoke when the user is deleted. Never returned by any read of the service.
+    const refresh = input.providerRefreshToken !== undefined ? ', provider_refresh_token = :refresh' : '';
+    const initial = input.initialClaims !== undefined ? ', initial_claims = if_not_exists(initial_claims, :initial)' : '';
     try {
       await retryOnTransactionConflict(() =>
         client.send(
@@ -39,7 +43,7 @@ export const createUserStore = (options: { client: DynamoDBDocumentClient; table
               'SET #type = :type, user_id = if_not_exists(user_id, :own), provider = :provider, ' +
               'provider_user_id = :pid, #connection = :connection, profile_data = :claims, ' +
               'created_at = if_not_exists(created_at, :now), updated_at = :now, last_login = :now, ' +
-              'last_login_id = :login ADD logins_count :one',
+              `last_login_id = :login${refresh}${initial} ADD logins_count :one`,
             ConditionExpression: 'attribute_not_exists(last_login_id) OR last_login_id <> :login',
             ExpressionAttributeNames: { '#type': 'type', '#connection': 'connection' },
             ExpressionAttributeValues: {
@@ -52,6 +56,8 @@ export const createUserStore = (options: { client: DynamoDBDocumentClient; table
               ':now': now,
               ':login': input.loginId,
               ':one': 1,
+              ...(refresh ? { ':refresh': input.providerRefreshToken } : {}),
+              ...(initial ? { ':initial': input.initialClaims } : {}),
             },
           }),
         ),
@@ -69,6 +75,9 @@ export const createUserStore = (options: { client: DynamoDBDocumentClient; table
   ): Promise<{ item: Record<string, unknown> } | { linkedTo: string }> => {
     const { profile } = input;
     const now = input.now.toISOString();
+    // A name that only the first login knows (Apple): kept beside the provider's claims,
+    // which every login replaces, and never overwritten once set.
+    const initial = input.initialClaims !== undefined ? ', initial_claims = if_not_exists(initial_claims, :initial)' : '';
     try {
       const result = await retryOnTransactionConflict(() =>
         client.send(
@@ -78,7 +87,7 @@ export const createUserStore = (options: { client: DynamoDBDocumentClient; table
             UpdateExpression:
               'SET #type = :type, user_id = :own, profile = :claims, identities = if_not_exists(identities, :identities), ' +
               'created_at = if_not_exists(created_at, :now), updated_at = :now, last_login = :now, ' +
-              'last_login_id = :login ADD logins_count :one',
+              `last_login_id = :login${initial} ADD logins_count :one`,
             ConditionExpression:
               'attribute_not_exists(linked_to) AND (attribute_not_exists(last_login_id) OR last_login_id <> :login)',
             ExpressionAttributeNames: { '#type': 'type' },
@@ -92,6 +101,7 @@ export const createUserStore = (options: { client: DynamoDBDocumentClient; table
               ':now': now,
               ':login': input.loginId,
               ':one': 1,
+              ...(initial ? { ':initial': input.initialClaims } : {}),
             },
             ReturnValues: 'ALL_NEW',
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -163,6 +173,7 @@ export const createUserStore = (options: { client: DynamoDBDocumentClient; table
 };
 
 const profileOf = (item: Record<string, unknown>): UserProfile => ({
+  ...((item.initial_claims as UserProfile | undefined) ?? {}),
   ...((item.profile as UserProfile | undefined) ?? {}),
   ...(typeof item.updated_at === 'string' ? { updated_at: item.updated_at } : {}),
 });

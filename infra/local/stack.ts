@@ -25,6 +25,7 @@ import { startFacebookEmulator, type FacebookEmulatorHandle, type FacebookEmulat
 import { startGoogleEmulator, type GoogleEmulatorHandle } from './emulators/google.js';
 import { startTwitterEmulator, type TwitterEmulatorHandle } from './emulators/twitter.js';
 import { startWeiboEmulator, type WeiboEmulatorHandle } from './emulators/weibo.js';
+import { startAppleEmulator, type AppleEmulatorHandle } from './emulators/apple.js';
 import { buildLocalTenant, DEFAULT_EMULATOR_PORTS, type EmulatorEndpoints } from './local-tenant.js';
 
 /**
@@ -60,6 +61,8 @@ export interface LocalStackOptions {
   /** Extra Facebook test tokens (load tests that need many distinct users). */
   facebookTokens?: FacebookEmulatorOptions['tokens'];
   configCacheTtlSeconds?: number;
+  /** Unknown-kid JWKS refetch cool-down of POST /oauth/token; default 60 s. */
+  jwksCooldownSeconds?: number;
   /**
    * 'lambda': serve through the real `functions/<name>/handler.ts` modules, configured by
    * process.env exactly as on AWS (one stack per process: npm start).
@@ -92,6 +95,7 @@ export interface LocalStack {
     google: GoogleEmulatorHandle;
     twitter: TwitterEmulatorHandle;
     weibo: WeiboEmulatorHandle;
+    apple: AppleEmulatorHandle;
   };
   tenantReport: ApplyReport;
   /** The environment the Lambda functions get (what `sam local`'s env-vars file would set). */
@@ -127,7 +131,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
   };
   try {
     const ports = options.emulatorPorts === 'free' ? undefined : (options.emulatorPorts ?? DEFAULT_EMULATOR_PORTS);
-    const [dynamo, kms, facebook, google, twitter, weibo] = await Promise.all([
+    const [dynamo, kms, facebook, google, twitter, weibo, apple] = await Promise.all([
       options.dynamoEndpoint
         ? undefined
         : startDynamoDbLocal({
@@ -147,8 +151,9 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       startGoogleEmulator(ports ? { port: ports.google } : {}),
       startTwitterEmulator(ports ? { port: ports.twitter } : {}),
       startWeiboEmulator(ports ? { port: ports.weibo } : {}),
+      startAppleEmulator(ports ? { port: ports.apple } : {}),
     ]);
-    for (const service of [dynamo, kms, facebook, google, twitter, weibo]) {
+    for (const service of [dynamo, kms, facebook, google, twitter, weibo, apple]) {
       if (service) stoppers.push(() => ('stop' in service ? service.stop() : service.close()));
     }
     const dynamoEndpoint = options.dynamoEndpoint ?? dynamo!.endpoint;
@@ -159,7 +164,13 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     const ddb = new DynamoDBClient({ endpoint: dynamoEndpoint, region: LOCAL_REGION });
     await ensureTable(ddb, tableName);
     const signingKeyId = options.signingKeyId ?? (await ensureSigningKey(kmsEndpoint, signingAlg, !options.kmsEndpoint));
-    const endpoints = { facebook: facebook.endpoints, google: google.endpoints, twitter: twitter.endpoints, weibo: weibo.endpoints };
+    const endpoints = {
+      facebook: facebook.endpoints,
+      google: google.endpoints,
+      twitter: twitter.endpoints,
+      weibo: weibo.endpoints,
+      apple: apple.endpoints,
+    };
     const tenant =
       typeof options.tenant === 'function' ? options.tenant(endpoints) : (options.tenant ?? buildLocalTenant(endpoints));
     const tenantReport = await applyTenant({ client: DynamoDBDocumentClient.from(ddb), tableName, tenant });
@@ -174,6 +185,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       PROVIDER_TIMEOUT_MS: String(options.providerTimeoutMs ?? 5000),
       CONFIG_CACHE_TTL_SECONDS: String(options.configCacheTtlSeconds ?? 30),
       DYNAMODB_TIMEOUT_MS: String(options.dynamoTimeoutMs ?? 5000),
+      JWKS_REFETCH_COOLDOWN_SECONDS: String(options.jwksCooldownSeconds ?? 60),
     };
 
     const port = options.port ?? 3000;
@@ -262,7 +274,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
         kmsEndpoint,
         kms,
         dynamo,
-        emulators: { facebook, google, twitter, weibo },
+        emulators: { facebook, google, twitter, weibo, apple },
         tenantReport,
         environment,
         runtime,

@@ -62,7 +62,7 @@ describe('npm start', () => {
     // The tenant CLI finds the running stack without flags; applying the same tenant changes nothing.
     const tenantFile = join(workDir, 'tenant.json');
     const { buildLocalTenant } = await import('../../infra/local/local-tenant.js');
-    const dummy = { facebook: {}, google: {}, twitter: {}, weibo: {} };
+    const dummy = { facebook: {}, google: {}, twitter: {}, weibo: {}, apple: {} };
     writeFileSync(tenantFile, JSON.stringify({ ...buildLocalTenant(dummy), connections: [], clients: [{ client_id: 'extra-app' }] }));
     const lines: string[] = [];
     const previous = process.env.LOCAL_STACK_STATE_FILE;

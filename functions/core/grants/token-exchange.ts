@@ -4,6 +4,7 @@ import { errors, tokenEndpointErrors } from '../errors.js';
 import { TOKEN_EXCHANGE_GRANT } from '../grant-types.js';
 import { issueTokens, type IssueDependencies } from '../issue-tokens.js';
 import { parseScope } from '../scope.js';
+import { auth0UserId } from '../profile.js';
 import { optionalParameter, requiredParameter } from '../token-request.js';
 import { ISSUED_TOKEN_TYPE, subjectTokenType, type SubjectTokenType } from './subject-token-types.js';
 import type { ClientConfig, ConnectionConfig } from '../tenant.js';
@@ -155,8 +156,8 @@ const run = async (
   const scopes = parseScope(request.scope);
   const now = deps.clock.now();
   // Apple gives the name only to the app, at the first authorization (DESIGN section 10).
-  const initialClaims = (connection.strategy as string) === 'apple' ? request.user_profile : undefined;
-  const ownUserId = `${profile.provider}|${profile.provider_user_id}`;
+  const initialClaims = connection.strategy === 'apple' ? request.user_profile : undefined;
+  const ownUserId = auth0UserId(profile.provider, profile.provider_user_id);
 
   const replay = verified.singleUse
     ? deps.singleUse.claim(verified.singleUse.key, verified.singleUse.expiresAt).then((first) => {
