@@ -99,8 +99,9 @@ export const createAppleClient = (context: { http: ProviderHttp; now: () => numb
           token: refreshToken,
           token_type_hint: 'refresh_token',
         },
-        // Revoking twice is harmless: safe to retry.
+        // Revoking twice is harmless: safe to retry. Apple answers 200 with no body.
         idempotent: true,
+        emptyBodyOk: true,
       });
       if (response.status >= 400) {
         const error = optionalText(asRecord(response.body)?.error) ?? `HTTP ${response.status}`;

@@ -32,6 +32,8 @@ export interface ProviderCall {
   form?: Record<string, string>;
   /** Safe to repeat: retried on network errors, 5xx and 429. */
   idempotent: boolean;
+  /** A 2xx with an empty body is a valid answer (Apple's revoke), its body undefined. */
+  emptyBodyOk?: boolean;
 }
 
 export interface ProviderResponse {
@@ -106,6 +108,7 @@ export const createProviderHttp = (options: ProviderHttpOptions = {}): ProviderH
         status = response.status;
         const text = await response.text();
         const cacheControl = response.headers.get('cache-control');
+        if (call.emptyBodyOk && text.trim() === '') return { status, body: undefined };
         try {
           return { status, body: JSON.parse(text) as unknown, ...(cacheControl ? { cacheControl } : {}) };
         } catch (cause) {
