@@ -8,6 +8,7 @@ import { LAMBDA_BUNDLE } from '../../infra/bundling.js';
 import { bundleHandlers, bundleReferenceHandlers } from './bundle.js';
 import { measureColdStarts } from './cold-start.js';
 import { measureCriticalPath } from './critical-path.js';
+import { measureIdTokenPath } from './id-token-path.js';
 import { tokenExchangeEvent } from './events.js';
 import { measureHandlerCost } from './handler-cost.js';
 import { measureSdkCost } from './sdk-cost.js';
@@ -98,6 +99,9 @@ const main = async () => {
         criticalPath.push(await measureCriticalPath(services, provider, { delayMs: settings.delayMs, runs: settings.pathRuns }));
       }
 
+      step(`warm ID-token exchange at POST /oauth/token (${settings.delayMs} ms per call, ${settings.pathRuns} runs)`);
+      const idTokenPath = await measureIdTokenPath(services, { delayMs: settings.delayMs, runs: settings.pathRuns });
+
       step(`throughput (${settings.concurrency.join(', ')} clients, ${settings.throughputSeconds} s each)`);
       const throughput = [];
       for (const clients of settings.concurrency) {
@@ -113,12 +117,18 @@ const main = async () => {
         handlerCost,
         coldStart,
         criticalPath,
+        idTokenPath,
         throughput,
         targets: [] as ReturnType<typeof evaluateTargets>,
       };
       results.targets = evaluateTargets(results);
       writeFileSync(outFile, `${JSON.stringify(results, null, 2)}\n`);
       printReport(results);
+      process.stdout.write(
+        `\nwarm ID-token exchange (POST /oauth/token): ${idTokenPath.medianMs} ms median at ${idTokenPath.delayMs} ms per call = ` +
+          `${idTokenPath.hops} hops (expected ${idTokenPath.expectedHops}), ${idTokenPath.providerCallsPerExchange} provider calls, ` +
+          `calls ${JSON.stringify(idTokenPath.callsPerExchange)}\n`,
+      );
       process.stdout.write(`\nresults: ${path.relative(process.cwd(), outFile)} (${results.durationSeconds} s)\n`);
       if (strict && results.targets.some((target) => !target.met)) process.exitCode = 1;
     } finally {
