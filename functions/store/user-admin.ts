@@ -286,7 +286,11 @@ const providerGrantsOf = async (store: StoreContext, userId: string): Promise<Pr
   });
 };
 
-const profileOf = (item: UserItem): UserProfile => (item.profile as UserProfile | undefined) ?? {};
+// Apple's first-login name is kept beside the provider's claims (user-store.ts).
+const profileOf = (item: UserItem): UserProfile => ({
+  ...((item as Record<string, unknown>).initial_claims as UserProfile | undefined),
+  ...((item.profile as UserProfile | undefined) ?? {}),
+});
 
 const timestampsOf = (item: UserItem) =>
   dropUndefined({
