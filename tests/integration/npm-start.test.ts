@@ -126,6 +126,6 @@ describe('tenant CLI errors', () => {
   it('validates a file without touching any table', async () => {
     const lines: string[] = [];
     expect(await runTenantCli(['validate', 'infra/local/tenant.local.json'], (line) => lines.push(line))).toBe(0);
-    expect(lines[0]).toMatch(/is valid: 2 clients, 4 connections/);
+    expect(lines[0]).toMatch(/is valid: 2 clients, 5 connections/);
   });
 });
