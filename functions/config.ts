@@ -18,6 +18,8 @@ export interface RuntimeConfig {
   accessTokenTtlSeconds: number;
   /** Per-attempt DynamoDB request timeout (3 attempts). */
   dynamoTimeoutMs: number;
+  /** An ID token with an unknown `kid` refetches the provider's JWKS at most this often (DESIGN section 10). */
+  jwksCooldownMs: number;
 }
 
 export class ConfigurationError extends Error {
@@ -59,5 +61,6 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     // DynamoDB answers in milliseconds; 1 s per attempt keeps 3 attempts inside the budget.
     // DynamoDB Local on a busy laptop is far slower, so the local stack raises it.
     dynamoTimeoutMs: positiveInteger(env, 'DYNAMODB_TIMEOUT_MS', 1_000),
+    jwksCooldownMs: positiveInteger(env, 'JWKS_REFETCH_COOLDOWN_SECONDS', 60) * 1000,
   };
 };

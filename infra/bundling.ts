@@ -16,6 +16,7 @@ export const HANDLER_ENTRIES = {
   token: 'functions/token/handler.ts',
   userinfo: 'functions/userinfo/handler.ts',
   discovery: 'functions/discovery/handler.ts',
+  oauthToken: 'functions/oauth-token/handler.ts',
 } as const;
 
 export type HandlerName = keyof typeof HANDLER_ENTRIES;

@@ -34,11 +34,14 @@ export const LOGICAL_IDS = {
   token: 'TokenFunction',
   userinfo: 'UserinfoFunction',
   discovery: 'DiscoveryFunction',
+  oauthToken: 'OAuthTokenFunction',
 } as const;
 
 const TABLE_ACTIONS = {
   token: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
   userinfo: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'],
+  /** Config and user reads, login writes, access-token and single-use records (conditional puts). */
+  oauthToken: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
 } as const;
 
 /** The `service` tag on every resource, and the `service` field of every log line. */
@@ -180,6 +183,21 @@ export class TokenExchangeStack extends Stack {
     else keys.allowPublicKey(token);
     keys.allowSecretsDecrypt(token);
 
+    const oauthToken = createApiFunction(this, {
+      logicalId: LOGICAL_IDS.oauthToken,
+      entry: HANDLER_ENTRIES.oauthToken,
+      description: 'POST /oauth/token: RFC 8693 token exchange (native ID tokens, Apple codes, provider access tokens)',
+      memorySize: 1024,
+      timeout: Duration.seconds(tokenTimeoutSeconds(config.providerTimeoutMs)),
+      environment,
+    });
+    oauthToken.addToRolePolicy(new PolicyStatement({ actions: [...TABLE_ACTIONS.oauthToken], resources: [this.table.tableArn] }));
+    oauthToken.addToRolePolicy(new PolicyStatement({ actions: ['kms:Sign', 'kms:GetPublicKey'], resources: [activeKeyArn] }));
+    if (config.activeKeyId === undefined) keys.allowSigning(oauthToken);
+    else keys.allowPublicKey(oauthToken);
+    // Apple's private_key and the providers' client secrets: the code exchange signs with them.
+    keys.allowSecretsDecrypt(oauthToken);
+
     const userinfo = createApiFunction(this, {
       logicalId: LOGICAL_IDS.userinfo,
       entry: HANDLER_ENTRIES.userinfo,
@@ -202,9 +220,11 @@ export class TokenExchangeStack extends Stack {
     keys.allowPublicKey(discovery);
 
     const tokenIntegration = new HttpLambdaIntegration('TokenIntegration', token);
+    const oauthTokenIntegration = new HttpLambdaIntegration('OAuthTokenIntegration', oauthToken);
     const userinfoIntegration = new HttpLambdaIntegration('UserinfoIntegration', userinfo);
     const discoveryIntegration = new HttpLambdaIntegration('DiscoveryIntegration', discovery);
     this.api.addRoutes({ path: '/oauth/access_token', methods: [HttpMethod.POST], integration: tokenIntegration });
+    this.api.addRoutes({ path: '/oauth/token', methods: [HttpMethod.POST], integration: oauthTokenIntegration });
     this.api.addRoutes({ path: '/userinfo', methods: [HttpMethod.GET, HttpMethod.POST], integration: userinfoIntegration });
     this.api.addRoutes({ path: '/.well-known/openid-configuration', methods: [HttpMethod.GET], integration: discoveryIntegration });
     this.api.addRoutes({ path: '/.well-known/jwks.json', methods: [HttpMethod.GET], integration: discoveryIntegration });

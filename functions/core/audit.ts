@@ -4,6 +4,8 @@ import { recordExchange } from './metrics.js';
 /** One audit event per exchange (no tokens, no secrets): who, how, outcome, why, how long. */
 export interface ExchangeAudit {
   outcome: 'success' | 'failure';
+  /** At POST /oauth/token: the grant (a code literal, never the request's raw value). */
+  grant_type?: string;
   client_id?: string;
   connection?: string;
   strategy?: string;

@@ -8,7 +8,14 @@ export type OAuthErrorCode =
   | 'unauthorized_client'
   | 'invalid_token'
   | 'temporarily_unavailable'
-  | 'server_error';
+  | 'server_error'
+  // RFC 6749 section 5.2 and RFC 8693 section 2.2.2, for POST /oauth/token (DESIGN section 9).
+  | 'invalid_client'
+  | 'invalid_grant'
+  | 'unsupported_grant_type'
+  | 'invalid_scope'
+  | 'invalid_target'
+  | 'unauthorized';
 
 export class OAuthError extends Error {
   override readonly name = 'OAuthError';
@@ -32,13 +39,6 @@ export class OAuthError extends Error {
 export const isOAuthError = (value: unknown): value is OAuthError => value instanceof OAuthError;
 
 export const LEGACY_ACCESS_TOKEN_GRANT = 'http://auth0.com/oauth/legacy/grant-type/access_token';
-
-/** Every grant a client may be given in `grant_types` (DESIGN section 9); anything else is a typo. */
-export const KNOWN_GRANT_TYPES = [
-  LEGACY_ACCESS_TOKEN_GRANT,
-  'urn:ietf:params:oauth:grant-type:token-exchange',
-  'refresh_token',
-] as const;
 
 /** Auth0's error table (DESIGN section 2). The strings are part of the contract. */
 export const errors = {
@@ -69,4 +69,37 @@ export const errors = {
     new OAuthError(503, 'temporarily_unavailable', description, reason, { cause }),
   unexpected: (cause?: unknown) =>
     new OAuthError(500, 'server_error', 'Unexpected error', 'unexpected', { cause }),
+} as const;
+
+/**
+ * The error table of `POST /oauth/token` (DESIGN section 9), where RFC 6749 section 5.2
+ * replaces the legacy endpoint's Auth0 codes. The strings are part of the contract.
+ */
+export const tokenEndpointErrors = {
+  unsupportedGrantType: (grantType: string) =>
+    new OAuthError(400, 'unsupported_grant_type', `Unsupported grant type: ${grantType}`, 'unsupported_grant_type'),
+  /** RFC 6749 section 5.2: an unknown client is 401 invalid_client at the token endpoint. */
+  invalidClient: () => new OAuthError(401, 'invalid_client', 'invalid client', 'invalid_client'),
+  grantNotAllowed: (grantType: string) =>
+    new OAuthError(400, 'unauthorized_client', `Grant type '${grantType}' not allowed for the client.`, 'grant_not_allowed'),
+  unsupportedSubjectTokenType: () =>
+    new OAuthError(400, 'invalid_request', 'unsupported subject_token_type', 'unsupported_subject_token_type'),
+  subjectTokenTypeNotAccepted: () =>
+    new OAuthError(400, 'invalid_request', 'the connection does not accept this subject_token_type', 'subject_token_type_not_accepted'),
+  invalidUserProfile: () => new OAuthError(400, 'invalid_request', 'invalid user_profile', 'invalid_user_profile'),
+  connectionRequired: () => new OAuthError(400, 'invalid_request', 'connection is required', 'connection_required'),
+  invalidTarget: (parameter: string) =>
+    new OAuthError(
+      400,
+      'invalid_target',
+      `the ${parameter} parameter is not supported: this endpoint issues only its own opaque access token`,
+      'invalid_target',
+    ),
+  /** `reason` says which check failed (for audit logs and metrics); the client sees one sentence. */
+  invalidSubjectToken: (reason: string, cause?: unknown) =>
+    new OAuthError(400, 'invalid_grant', 'invalid subject_token', reason, { cause }),
+  invalidRefreshToken: (reason = 'invalid_refresh_token') =>
+    new OAuthError(400, 'invalid_grant', 'invalid refresh_token', reason),
+  invalidScope: (description: string) => new OAuthError(400, 'invalid_scope', description, 'invalid_scope'),
+  userBlocked: () => new OAuthError(401, 'unauthorized', 'user is blocked', 'user_blocked'),
 } as const;

@@ -1,9 +1,10 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { errors } from './errors.js';
-import { claimsForScopes, parseScope, wantsIdToken } from './scope.js';
-import { hasLegacyGrant } from './tenant.js';
-import { auth0UserId } from '../store/keys.js';
-import { providers } from '../providers/registry.js';
+import { auth0UserId } from './profile.js';
+import { parseScope } from './scope.js';
+import { issueTokens } from './issue-tokens.js';
+import { LEGACY_ACCESS_TOKEN_GRANT } from './errors.js';
+import { STRATEGIES } from './strategies.js';
 import { constantTimeEqual } from './constant-time.js';
 import type { TokenRequest } from './token-request.js';
 import type {
@@ -46,18 +47,14 @@ export interface ExchangeOutcome {
   strategy: string;
 }
 
-/** 32 random bytes, base64url: the opaque access token. Only its SHA-256 is stored. */
-export const newAccessToken = (): string => randomBytes(32).toString('base64url');
-export const hashAccessToken = (token: string): string => createHash('sha256').update(token).digest('base64url');
+export { hashAccessToken, idTokenClaims, newAccessToken } from './issue-tokens.js';
 
 /**
  * The use case: provider token in, our tokens out (DESIGN section 1).
  *
  * Critical path for a user whose identity is not linked: the provider step, then ONE
  * parallel step where the user writes, the KMS signature and the access-token write
- * overlap. The signature and token record optimistically use the identity's own user id;
- * if the store reports a link to a primary user, both are redone for the primary.
- * Nothing is returned until every write has succeeded.
+ * overlap (issueTokens, shared with POST /oauth/token).
  */
 export const exchangeToken = async (
   request: TokenRequest,
@@ -66,12 +63,14 @@ export const exchangeToken = async (
 ): Promise<ExchangeOutcome> => {
   const { client, connection } = await deps.tenants.lookup(request.client_id, request.connection);
   if (!client) throw errors.invalidClient();
-  if (!hasLegacyGrant(client)) throw errors.grantNotAllowed();
+  if (!client.grant_types.includes(LEGACY_ACCESS_TOKEN_GRANT)) throw errors.grantNotAllowed();
   if (!connection) throw errors.connectionNotFound();
   if (!client.connections.includes(connection.name)) throw errors.connectionDisabled();
 
-  const adapter = providers[connection.strategy];
-  if (adapter.requiresTokenSecret && !request.access_token_secret) throw errors.missingParameter('access_token_secret');
+  const facts = STRATEGIES[connection.strategy];
+  // An Apple connection has no access tokens to verify: no token can be valid for it here.
+  if (!facts.subjectKinds.includes('access_token')) throw errors.invalidProviderToken('no_access_token_for_strategy');
+  if (facts.requiresTokenSecret && !request.access_token_secret) throw errors.missingParameter('access_token_secret');
 
   const profile = await deps.verifier.verify(connection, {
     accessToken: request.access_token,
@@ -84,57 +83,28 @@ export const exchangeToken = async (
 
   const scopes = parseScope(request.scope);
   const now = deps.clock.now();
-  const accessToken = newAccessToken();
-  const tokenHash = hashAccessToken(accessToken);
-  const expiresAt = Math.floor(now.getTime() / 1000) + deps.accessTokenTtlSeconds;
   const ownUserId = auth0UserId(profile.provider, profile.provider_user_id);
-
-  const idTokenFor = (userId: string, userProfile: UserProfile) =>
-    wantsIdToken(scopes)
-      ? deps.signer.sign(idTokenClaims({ issuer: context.issuer, userId, clientId: client.client_id, now, lifetime: client.id_token_lifetime, profile: userProfile, scopes }))
-      : Promise.resolve(undefined);
-  const saveToken = (userId: string) =>
-    deps.tokens.save({ tokenHash, userId, clientId: client.client_id, scope: scopes.join(' '), expiresAt });
-
-  const ownProfile: UserProfile = { ...profile.claims, updated_at: now.toISOString() };
-  const [login, optimisticIdToken] = await Promise.all([
-    deps.users.recordLogin({ profile, connection: connection.name, loginId: randomUUID(), now }),
-    idTokenFor(ownUserId, ownProfile),
-    saveToken(ownUserId),
-  ]);
-
-  let idToken = optimisticIdToken;
-  if (login.userId !== ownUserId) [idToken] = await Promise.all([idTokenFor(login.userId, login.profile), saveToken(login.userId)]);
+  const issued = await issueTokens(
+    {
+      issuer: context.issuer,
+      client,
+      scopes,
+      now,
+      expected: { userId: ownUserId, profile: { ...profile.claims, updated_at: now.toISOString() } },
+      login: deps.users.recordLogin({ profile, connection: connection.name, loginId: randomUUID(), now }),
+    },
+    deps,
+  );
 
   return {
     result: {
-      access_token: accessToken,
-      ...(idToken !== undefined ? { id_token: idToken } : {}),
+      access_token: issued.accessToken,
+      ...(issued.idToken !== undefined ? { id_token: issued.idToken } : {}),
       token_type: 'Bearer',
-      expires_in: deps.accessTokenTtlSeconds,
+      expires_in: issued.expiresIn,
     },
-    userId: login.userId,
+    userId: issued.userId,
     strategy: connection.strategy,
-  };
-};
-
-export const idTokenClaims = (input: {
-  issuer: string;
-  userId: string;
-  clientId: string;
-  now: Date;
-  lifetime: number;
-  profile: UserProfile;
-  scopes: readonly string[];
-}): Record<string, unknown> => {
-  const iat = Math.floor(input.now.getTime() / 1000);
-  return {
-    iss: input.issuer,
-    sub: input.userId,
-    aud: input.clientId,
-    iat,
-    exp: iat + input.lifetime,
-    ...claimsForScopes(input.profile, input.scopes),
   };
 };
 

@@ -1,5 +1,7 @@
 import type { ClientConfig, ConnectionConfig } from './tenant.js';
-import type { NormalizedProfile, ProfileClaims, ProviderRequest } from '../providers/types.js';
+import type { NormalizedProfile, ProfileClaims, ProviderRequest } from './profile.js';
+
+export type { NormalizedProfile, ProfileClaims, ProviderRequest };
 
 /**
  * The exchange's collaborators. The core depends on these shapes only; the DynamoDB,
@@ -32,6 +34,13 @@ export interface LoginInput {
   /** Unique per exchange; makes the login's writes idempotent under SDK retries. */
   loginId: string;
   now: Date;
+  /**
+   * Claims that fill the profile only where it has none yet (Apple's first-login name from
+   * `user_profile`, DESIGN section 10); the provider's own claims win.
+   */
+  initialClaims?: ProfileClaims;
+  /** A provider refresh token to keep with the identity (Apple), for revocation on delete. */
+  providerRefreshToken?: string;
 }
 
 export interface UserStore {
@@ -63,4 +72,55 @@ export interface IdTokenSigner {
 
 export interface Clock {
   now(): Date;
+}
+
+/**
+ * What `POST /oauth/token` needs from the tenant configuration: the client alone (its
+ * grants are checked before any connection is considered) and then the connections it
+ * names. Both are cached per container like `lookup`.
+ */
+export interface TenantDirectory extends TenantStore {
+  client(clientId: string): Promise<ClientConfig | undefined>;
+  connections(names: readonly string[]): Promise<ConnectionConfig[]>;
+}
+
+/** How a subject token is verified (DESIGN section 10's table of subject_token_types). */
+export type SubjectKind = 'id_token' | 'authorization_code' | 'access_token';
+
+export interface SubjectToken {
+  kind: SubjectKind;
+  token: string;
+  /** The raw nonce the request carried; the ID token holds its SHA-256 (hex). */
+  nonce?: string;
+  /** Twitter's OAuth 1.0a token secret (access_token kind). */
+  accessTokenSecret?: string;
+}
+
+export interface VerifiedSubject {
+  profile: NormalizedProfile;
+  /** For an ID token: the key that makes it single use, and when the record may go (epoch s). */
+  singleUse?: { key: string; expiresAt: number };
+  /** Apple's refresh token from a code exchange: kept with the identity, never returned. */
+  providerRefreshToken?: string;
+}
+
+/**
+ * The providers as `POST /oauth/token` sees them. Strategy facts (which issuer belongs to
+ * which strategy, which strategy needs a token secret) come through here, so the core
+ * imports no provider code.
+ */
+export interface SubjectVerifier {
+  /** The strategy whose pinned issuer is the token's unverified `iss`; undefined if none. */
+  strategyOfIdToken(token: string): string | undefined;
+  /**
+   * Proves the token is valid and was issued to the connection's app; throws
+   * `tokenEndpointErrors.invalidSubjectToken` for a refused token and `errors.unavailable`
+   * when the provider or its JWKS cannot be reached.
+   */
+  verify(connection: ConnectionConfig, subject: SubjectToken): Promise<VerifiedSubject>;
+}
+
+/** Records that a subject token was used; false when it already was (a replay). */
+export interface SingleUseStore {
+  claim(key: string, expiresAt: number): Promise<boolean>;
 }

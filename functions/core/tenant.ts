@@ -1,7 +1,7 @@
 import * as v from 'valibot';
-import { KNOWN_GRANT_TYPES, LEGACY_ACCESS_TOKEN_GRANT } from './errors.js';
-import { providers, isStrategy } from '../providers/registry.js';
-import type { ConnectionOptions, Strategy } from '../providers/types.js';
+import { LEGACY_ACCESS_TOKEN_GRANT } from './errors.js';
+import { KNOWN_GRANT_TYPES } from './grant-types.js';
+import { isStrategy, STRATEGIES, strategies, type Strategy } from './strategies.js';
 
 /**
  * The tenant file (DESIGN section 3): clients and connections. Its format is a public
@@ -25,7 +25,7 @@ const httpUrl = v.pipe(
 const knownGrantType = v.pipe(
   nonEmpty('a grant type'),
   v.check(
-    (grant) => (KNOWN_GRANT_TYPES as readonly string[]).includes(grant),
+    (grant) => KNOWN_GRANT_TYPES.includes(grant),
     (issue) => `unknown grant type ${JSON.stringify(issue.input)} (known: ${KNOWN_GRANT_TYPES.join(', ')})`,
   ),
 );
@@ -62,32 +62,89 @@ const ConnectionOptionsSchema = v.strictObject({
   client_secret: v.optional(nonEmpty('options.client_secret')),
   endpoints: v.optional(v.record(v.string(), httpUrl, 'options.endpoints must be an object of URLs')),
   allowed_audiences: v.optional(v.array(nonEmpty('an allowed audience'), 'options.allowed_audiences must be an array of strings')),
+  // DESIGN section 10: ID tokens (apple, google-oauth2, facebook) and Apple's code exchange.
+  require_nonce: v.optional(v.boolean('options.require_nonce must be true or false')),
+  team_id: v.optional(nonEmpty('options.team_id')),
+  key_id: v.optional(nonEmpty('options.key_id')),
+  private_key: v.optional(
+    v.pipe(
+      nonEmpty('options.private_key'),
+      v.check(
+        (pem) => /^-----BEGIN PRIVATE KEY-----[\s\S]+-----END PRIVATE KEY-----$/.test(pem),
+        'options.private_key must be the PKCS#8 PEM of the .p8 file (-----BEGIN PRIVATE KEY----- ...)',
+      ),
+    ),
+  ),
 });
+
+/** Options only the apple strategy reads: elsewhere they would be silently ignored, so they are refused. */
+const APPLE_ONLY_OPTIONS = ['team_id', 'key_id', 'private_key'] as const;
+
+/**
+ * Mistakes of one connection's options that need the strategy to see: each a sentence
+ * that says what to fix (`npm run tenant -- validate` prints them).
+ */
+const strategyProblems = (strategy: Strategy, options: v.InferOutput<typeof ConnectionOptionsSchema>): Array<[string, string]> => {
+  const problems: Array<[string, string]> = [];
+  const facts = STRATEGIES[strategy];
+  if (facts.requiresClientSecret && options.client_secret === undefined) {
+    problems.push(['client_secret', 'options.client_secret is required for this strategy']);
+  }
+  const unknownEndpoints = Object.keys(options.endpoints ?? {}).filter((name) => !Object.hasOwn(facts.endpoints, name));
+  if (unknownEndpoints.length > 0) {
+    problems.push([
+      'endpoints',
+      `options.endpoints has a name this strategy does not use (${unknownEndpoints.join(', ')}; known: ${Object.keys(facts.endpoints).join(', ')})`,
+    ]);
+  }
+  if (options.require_nonce !== undefined && !facts.subjectKinds.includes('id_token')) {
+    problems.push(['require_nonce', 'options.require_nonce only applies to strategies with ID tokens (apple, google-oauth2, facebook)']);
+  }
+  if (strategy !== 'apple') {
+    for (const name of APPLE_ONLY_OPTIONS) {
+      if (options[name] !== undefined) problems.push([name, `options.${name} is only used by the apple strategy`]);
+    }
+    return problems;
+  }
+  if (options.client_secret !== undefined) {
+    problems.push(['client_secret', 'options.client_secret is not used by apple: give team_id, key_id and private_key, from which the client secret is signed']);
+  }
+  const signing = { team_id: options.team_id, key_id: options.key_id, private_key: options.private_key };
+  const given = Object.entries(signing).filter(([, value]) => value !== undefined).map(([name]) => name);
+  if (given.length > 0 && given.length < 3) {
+    for (const [name, value] of Object.entries(signing)) {
+      if (value === undefined) {
+        problems.push([
+          name,
+          `options.${name} is required when ${given.map((n) => `options.${n}`).join(' and ')} ${given.length === 1 ? 'is' : 'are'} set: Apple's client secret (for authorization codes and revocation) is an ES256 JWT signed with private_key, naming key_id and team_id`,
+        ]);
+      }
+    }
+  }
+  return problems;
+};
 
 const ConnectionSchema = v.pipe(
   v.strictObject({
     name: identifier('name'),
     strategy: v.pipe(
       v.string('strategy must be a string'),
-      v.check(isStrategy, `strategy must be one of: ${Object.keys(providers).join(', ')}`),
+      v.check(isStrategy, `strategy must be one of: ${strategies.join(', ')}`),
     ),
     options: ConnectionOptionsSchema,
   }),
-  v.forward(
-    v.check(
-      (connection) => connection.strategy === 'google-oauth2' || connection.options.client_secret !== undefined,
-      'options.client_secret is required for this strategy',
-    ),
-    ['options', 'client_secret'],
-  ),
-  v.forward(
-    v.check((connection) => {
-      if (!isStrategy(connection.strategy)) return true; // already reported on `strategy`
-      const known = Object.keys(providers[connection.strategy].defaultEndpoints);
-      return Object.keys(connection.options.endpoints ?? {}).every((name) => known.includes(name));
-    }, 'options.endpoints has a name this strategy does not use'),
-    ['options', 'endpoints'],
-  ),
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed || !isStrategy(dataset.value.strategy)) return; // already reported
+    for (const [key, message] of strategyProblems(dataset.value.strategy, dataset.value.options)) {
+      addIssue({
+        message,
+        path: [
+          { type: 'object', origin: 'value', input: dataset.value, key: 'options', value: dataset.value.options },
+          { type: 'object', origin: 'value', input: dataset.value.options, key, value: dataset.value.options[key as keyof typeof dataset.value.options] },
+        ],
+      });
+    }
+  }),
 );
 
 // Checks between entries (unique names, enabled connections defined) are not part of the
@@ -142,6 +199,24 @@ const crossReferenceProblems = (input: unknown): string[] => {
 };
 
 export type ClientConfig = v.InferOutput<typeof ClientSchema>;
+/** `options` of a connection in the tenant file (DESIGN sections 3 and 10). */
+export interface ConnectionOptions {
+  /** Facebook app id, Google OAuth client id, Twitter consumer key, Weibo app key, Apple App ID (bundle id). */
+  client_id: string;
+  /** Facebook app secret, Google client secret, Twitter consumer secret, Weibo app secret (Apple: none). */
+  client_secret: string;
+  /** Provider URLs by endpoint name; missing names fall back to the real provider URLs. */
+  endpoints?: Record<string, string>;
+  /** Extra client ids whose tokens are ours too (Google Android/iOS clients, an Apple Services ID). */
+  allowed_audiences?: string[];
+  /** ID tokens must carry a nonce, and the request its raw value. */
+  require_nonce?: boolean;
+  /** Apple: Team ID, Key ID and the .p8 PKCS#8 PEM that sign the client secret. */
+  team_id?: string;
+  key_id?: string;
+  private_key?: string;
+}
+
 export interface ConnectionConfig {
   name: string;
   strategy: Strategy;
@@ -199,3 +274,5 @@ const stripUndefined = <T extends object>(value: T): T =>
   Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as T;
 
 export const hasLegacyGrant = (client: ClientConfig): boolean => client.grant_types.includes(LEGACY_ACCESS_TOKEN_GRANT);
+
+export type { Strategy };

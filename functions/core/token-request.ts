@@ -20,14 +20,14 @@ export interface RawBody {
 
 export const MAX_BODY_BYTES = 16 * 1024;
 
-const requiredParameter = (name: string, maxLength: number) =>
+export const requiredParameter = (name: string, maxLength: number) =>
   v.pipe(
     v.nullish(v.string(`the ${name} parameter must be a string`), ''),
     v.nonEmpty(`missing ${name} parameter`),
     v.maxLength(maxLength, `the ${name} parameter must be at most ${maxLength} characters`),
   );
 
-const optionalParameter = (name: string, maxLength: number) =>
+export const optionalParameter = (name: string, maxLength: number) =>
   v.pipe(
     v.nullish(v.string(`the ${name} parameter must be a string`)),
     v.transform((value) => (value === '' || value === null ? undefined : value)),
@@ -65,7 +65,14 @@ export const parseTokenRequest = (body: RawBody): TokenRequest => {
   };
 };
 
-const decodeFields = ({ contentType, text }: RawBody): Record<string, unknown> => {
+/**
+ * The body as a plain object of fields: size limit, media type, JSON or form (shared with
+ * `POST /oauth/token`). `knownParameters` are the ones that must not be repeated in a form.
+ */
+export const decodeFields = (
+  { contentType, text }: RawBody,
+  knownParameters: ReadonlySet<string> = KNOWN_PARAMETERS,
+): Record<string, unknown> => {
   if (text !== undefined && Buffer.byteLength(text, 'utf8') > MAX_BODY_BYTES) throw errors.payloadTooLarge(MAX_BODY_BYTES);
   const mediaType = mediaTypeOf(contentType);
   if (text === undefined || text.trim() === '') {
@@ -73,7 +80,7 @@ const decodeFields = ({ contentType, text }: RawBody): Record<string, unknown> =
     return {};
   }
   if (mediaType === 'application/json') return decodeJson(text);
-  if (mediaType === 'application/x-www-form-urlencoded') return decodeForm(text);
+  if (mediaType === 'application/x-www-form-urlencoded') return decodeForm(text, knownParameters);
   throw unsupportedContentType();
 };
 
@@ -118,7 +125,7 @@ const looksLikeJsonObject = (text: string): boolean => {
   }
 };
 
-const decodeForm = (text: string): Record<string, unknown> => {
+const decodeForm = (text: string, knownParameters: ReadonlySet<string>): Record<string, unknown> => {
   if (looksLikeJsonObject(text)) {
     throw errors.badRequest(
       'the body looks like JSON but the Content-Type is application/x-www-form-urlencoded: send Content-Type: application/json',
@@ -136,7 +143,7 @@ const decodeForm = (text: string): Record<string, unknown> => {
   for (const [name, value] of params) {
     // RFC 6749 section 3.2: request parameters MUST NOT be included more than once. Unknown
     // fields are ignored, repeated or not.
-    if (Object.hasOwn(fields, name) && KNOWN_PARAMETERS.has(name)) {
+    if (Object.hasOwn(fields, name) && knownParameters.has(name)) {
       throw errors.badRequest(`the ${name} parameter must not be repeated`, 'duplicate_parameter');
     }
     fields[name] = value;

@@ -32,12 +32,16 @@ export interface ProviderCall {
   form?: Record<string, string>;
   /** Safe to repeat: retried on network errors, 5xx and 429. */
   idempotent: boolean;
+  /** A 2xx with an empty body is a valid answer (Apple's revoke), its body undefined. */
+  emptyBodyOk?: boolean;
 }
 
 export interface ProviderResponse {
   status: number;
   /** Parsed JSON, or undefined when a 4xx answer had no JSON body. */
   body: unknown;
+  /** `Cache-Control` of a 2xx answer, when it had one (a JWKS says how long to keep it). */
+  cacheControl?: string;
 }
 
 export interface ProviderHttp {
@@ -103,8 +107,10 @@ export const createProviderHttp = (options: ProviderHttpOptions = {}): ProviderH
         });
         status = response.status;
         const text = await response.text();
+        const cacheControl = response.headers.get('cache-control');
+        if (call.emptyBodyOk && text.trim() === '') return { status, body: undefined };
         try {
-          return { status, body: JSON.parse(text) as unknown };
+          return { status, body: JSON.parse(text) as unknown, ...(cacheControl ? { cacheControl } : {}) };
         } catch (cause) {
           throw errors.unavailable(`${call.provider} answered with a malformed body`, 'provider_malformed', cause);
         }

@@ -2,16 +2,19 @@ import { facebook } from './facebook.js';
 import { google } from './google.js';
 import { twitter } from './twitter.js';
 import { weibo } from './weibo.js';
-import type { ProviderAdapter, Strategy } from './types.js';
+import type { AccessTokenStrategy, ProviderAdapter } from './types.js';
 
-/** The one place that knows which strategies exist. Adding a provider is one entry here. */
-export const providers: Readonly<Record<Strategy, ProviderAdapter>> = {
+/**
+ * The access-token adapters (DESIGN section 4). Which strategies exist is data in
+ * core/strategies.ts; ID tokens and Apple codes are verified by providers/id-token/.
+ */
+export const providers: Readonly<Record<AccessTokenStrategy, ProviderAdapter>> = {
   facebook,
   'google-oauth2': google,
   twitter,
   weibo,
 };
 
-export const strategies = Object.keys(providers) as Strategy[];
-
-export const isStrategy = (value: string): value is Strategy => Object.hasOwn(providers, value);
+/** The adapter that verifies this strategy's access tokens, if it has any. */
+export const accessTokenAdapter = (strategy: string): ProviderAdapter | undefined =>
+  Object.hasOwn(providers, strategy) ? providers[strategy as AccessTokenStrategy] : undefined;

@@ -1,46 +1,16 @@
 import type { ProviderHttp } from './http.js';
+import type { NormalizedProfile as CoreNormalizedProfile, ProviderRequest } from '../core/profile.js';
+import type { Strategy } from '../core/strategies.js';
+import type { ConnectionOptions } from '../core/tenant.js';
 
-export type Strategy = 'facebook' | 'google-oauth2' | 'twitter' | 'weibo';
+export type { Strategy } from '../core/strategies.js';
+export type { ConnectionOptions } from '../core/tenant.js';
+/** The strategies verified through a provider access token (DESIGN section 4). */
+export type AccessTokenStrategy = Exclude<Strategy, 'apple'>;
 
-/** What the client sent about its provider session (the parts a provider needs). */
-export interface ProviderRequest {
-  accessToken: string;
-  /** OAuth 1.0a token secret (Twitter only). */
-  accessTokenSecret?: string;
-  /** Provider user id some SDKs send; when present it must match the provider's answer. */
-  userId?: string;
-}
-
-/** `options` of a connection in the tenant file (DESIGN section 3). */
-export interface ConnectionOptions {
-  /** Facebook app id, Google OAuth client id, Twitter consumer key, Weibo app key. */
-  client_id: string;
-  /** Facebook app secret, Google client secret, Twitter consumer secret, Weibo app secret. */
-  client_secret: string;
-  /** Provider URLs by endpoint name; missing names fall back to the real provider URLs. */
-  endpoints?: Record<string, string>;
-  /** Google: extra OAuth client ids (Android, iOS) whose tokens are ours too. */
-  allowed_audiences?: string[];
-}
-
-/** OIDC standard claims a provider profile maps to (OpenID Connect Core 1.0, section 5.1). */
-export interface ProfileClaims {
-  name?: string;
-  given_name?: string;
-  family_name?: string;
-  nickname?: string;
-  picture?: string;
-  locale?: string;
-  email?: string;
-  email_verified?: boolean;
-}
-
-export interface NormalizedProfile {
-  provider: Strategy;
-  /** The provider's user id as a string (`id_str`/`idstr`: ids exceed 2^53). */
-  provider_user_id: string;
-  claims: ProfileClaims;
-}
+export type { ProfileClaims, ProviderRequest } from '../core/profile.js';
+/** A profile as an adapter produces it: the provider is one of our strategies. */
+export type NormalizedProfile = CoreNormalizedProfile<Strategy>;
 
 export interface ProviderContext {
   http: ProviderHttp;

@@ -1,6 +1,6 @@
 import { errors } from '../core/errors.js';
 import { createProviderHttp, type ProviderHttpOptions } from './http.js';
-import { providers } from './registry.js';
+import { accessTokenAdapter } from './registry.js';
 import type { ProviderVerifier } from '../core/ports.js';
 
 export interface VerifierOptions extends ProviderHttpOptions {
@@ -20,6 +20,8 @@ export const createProviderVerifier = (options: VerifierOptions = {}): ProviderV
   const deadlineMs = options.deadlineMs ?? (options.timeoutMs ?? 5_000) + 2_000;
   return {
     async verify(connection, request) {
+      const adapter = accessTokenAdapter(connection.strategy);
+      if (!adapter) throw errors.invalidProviderToken('no_access_token_for_strategy');
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<never>((_, reject) => {
         timer = setTimeout(
@@ -28,7 +30,7 @@ export const createProviderVerifier = (options: VerifierOptions = {}): ProviderV
         );
       });
       try {
-        return await Promise.race([providers[connection.strategy].verify(request, connection.options, { http, now }), deadline]);
+        return await Promise.race([adapter.verify(request, connection.options, { http, now }), deadline]);
       } finally {
         clearTimeout(timer);
       }

@@ -13,7 +13,8 @@ export const itemKeys = {
   }),
   user: (userId: string): ItemKey => ({ pk: `USER#${userId}`, sk: 'PROFILE' }),
   token: (tokenHash: string): ItemKey => ({ pk: `TOKEN#${tokenHash}`, sk: 'TOKEN' }),
+  /** A subject token already exchanged at POST /oauth/token (DESIGN section 10, single use). */
+  usedSubject: (key: string): ItemKey => ({ pk: `USED#${key}`, sk: 'USED' }),
 } as const;
 
-/** Auth0's user_id format: `<provider>|<provider user id>`. */
-export const auth0UserId = (provider: string, providerUserId: string): string => `${provider}|${providerUserId}`;
+export { auth0UserId } from '../core/profile.js';

@@ -62,7 +62,16 @@ export interface UserPage {
   cursor?: string;
 }
 
+/** A provider grant kept with an identity (Apple's refresh token), to revoke when the user goes. */
+export interface ProviderGrant {
+  identity: string;
+  connection: string;
+  refreshToken: string;
+}
+
 export interface DeleteReport {
+  /** Apple refresh tokens revoked at the provider (Apple TN3194), or why not. Never the token. */
+  provider_revocations?: Array<{ identity: string; revoked: boolean; error?: string }>;
   user_id: string;
   /** Auth0 ids of the identities deleted, the user's own first. */
   identities: string[];
@@ -87,6 +96,11 @@ export const createUserAdmin = (options: {
   /** Items per Scan request (default: DynamoDB's 1 MB pages); tests use small pages. */
   scanPageSize?: number;
   now?: () => Date;
+  /**
+   * Revokes a provider grant at the provider (Apple's `/auth/revoke`); called after the user
+   * is deleted for each identity that kept one. Without it grants are not revoked.
+   */
+  revokeProviderGrant?: (grant: ProviderGrant) => Promise<void>;
 }): UserAdmin => {
   const store: StoreContext = { client: options.client, tableName: options.tableName };
   const now = options.now ?? (() => new Date());
@@ -171,9 +185,27 @@ export const createUserAdmin = (options: {
 
     async deleteUser(userId) {
       parseUserId(userId);
+      // Read before the delete removes them; revoked only once the user is really gone.
+      const grants = options.revokeProviderGrant ? await providerGrantsOf(store, userId) : [];
       const identities = await deleteUserItems(store, userId);
       const sweep: TokenSweep = await deleteAccessTokensOf(store, identities, scanPage);
-      return { user_id: userId, identities, access_tokens: sweep.deleted, scanned_items: sweep.scanned };
+      const revocations = await Promise.all(
+        grants.map(async (grant) => {
+          try {
+            await options.revokeProviderGrant!(grant);
+            return { identity: grant.identity, revoked: true };
+          } catch (error) {
+            return { identity: grant.identity, revoked: false, error: String((error as Error)?.message ?? error).slice(0, 200) };
+          }
+        }),
+      );
+      return {
+        user_id: userId,
+        identities,
+        access_tokens: sweep.deleted,
+        scanned_items: sweep.scanned,
+        ...(revocations.length > 0 ? { provider_revocations: revocations } : {}),
+      };
     },
   };
 };
@@ -241,7 +273,24 @@ const deleteUserItems = async (store: StoreContext, userId: string): Promise<str
   throw new UserAdminError('conflict', `delete ${userId}: the account kept changing while it ran; try again`);
 };
 
-const profileOf = (item: UserItem): UserProfile => (item.profile as UserProfile | undefined) ?? {};
+const providerGrantsOf = async (store: StoreContext, userId: string): Promise<ProviderGrant[]> => {
+  const user = await readUser(store, userId);
+  if (!user || user.linked_to !== undefined) return []; // deleteUserItems reports it
+  const entries: IdentityEntry[] = user.identities ?? [];
+  const identities = await readIdentities(store, entries);
+  return [...identities.entries()].flatMap(([identity, item]) => {
+    const record = item as Record<string, unknown>;
+    return typeof record.provider_refresh_token === 'string' && typeof record.connection === 'string'
+      ? [{ identity, connection: record.connection, refreshToken: record.provider_refresh_token }]
+      : [];
+  });
+};
+
+// Apple's first-login name is kept beside the provider's claims (user-store.ts).
+const profileOf = (item: UserItem): UserProfile => ({
+  ...((item as Record<string, unknown>).initial_claims as UserProfile | undefined),
+  ...((item.profile as UserProfile | undefined) ?? {}),
+});
 
 const timestampsOf = (item: UserItem) =>
   dropUndefined({

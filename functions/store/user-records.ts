@@ -1,6 +1,5 @@
 import { BatchGetCommand, GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { isStrategy, strategies } from '../providers/registry.js';
-import type { Strategy } from '../providers/types.js';
+import { isStrategy, strategies, type Strategy } from '../core/strategies.js';
 import { auth0UserId, itemKeys } from './keys.js';
 
 /**

@@ -36,6 +36,10 @@ export const createUserStore = (options: { client: DynamoDBDocumentClient; table
   const updateIdentity = async (input: LoginInput, ownUserId: string) => {
     const { profile } = input;
     const now = input.now.toISOString();
+    // Apple's refresh token (a code exchange) replaces the previous one: the newest grant is
+    // the one to revoke when the user is deleted. Never returned by any read of the service.
+    const refresh = input.providerRefreshToken !== undefined ? ', provider_refresh_token = :refresh' : '';
+    const initial = input.initialClaims !== undefined ? ', initial_claims = if_not_exists(initial_claims, :initial)' : '';
     try {
       await retryOnTransactionConflict(() =>
         itemCommandClient(client).send(
@@ -46,7 +50,7 @@ export const createUserStore = (options: { client: DynamoDBDocumentClient; table
               'SET #type = :type, user_id = if_not_exists(user_id, :own), provider = :provider, ' +
               'provider_user_id = :pid, #connection = :connection, profile_data = :claims, ' +
               'created_at = if_not_exists(created_at, :now), updated_at = :now, last_login = :now, ' +
-              'last_login_id = :login ADD logins_count :one',
+              `last_login_id = :login${refresh}${initial} ADD logins_count :one`,
             ConditionExpression: 'attribute_not_exists(last_login_id) OR last_login_id <> :login',
             ExpressionAttributeNames: { '#type': 'type', '#connection': 'connection' },
             ExpressionAttributeValues: marshall(
@@ -60,6 +64,8 @@ export const createUserStore = (options: { client: DynamoDBDocumentClient; table
                 ':now': now,
                 ':login': input.loginId,
                 ':one': 1,
+                ...(refresh ? { ':refresh': input.providerRefreshToken } : {}),
+                ...(initial ? { ':initial': input.initialClaims } : {}),
               },
               MARSHALL_OPTIONS,
             ),
@@ -79,8 +85,11 @@ export const createUserStore = (options: { client: DynamoDBDocumentClient; table
   ): Promise<{ item: Record<string, unknown> } | { linkedTo: string }> => {
     const { profile } = input;
     const now = input.now.toISOString();
+    // A name that only the first login knows (Apple): kept beside the provider's claims,
+    // which every login replaces, and never overwritten once set.
+    const initial = input.initialClaims !== undefined ? ', initial_claims = if_not_exists(initial_claims, :initial)' : '';
     try {
-      await retryOnTransactionConflict(() =>
+      const result = await retryOnTransactionConflict(() =>
         itemCommandClient(client).send(
           new UpdateItemCommand({
             TableName: tableName,
@@ -88,7 +97,7 @@ export const createUserStore = (options: { client: DynamoDBDocumentClient; table
             UpdateExpression:
               'SET #type = :type, user_id = :own, profile = :claims, identities = if_not_exists(identities, :identities), ' +
               'created_at = if_not_exists(created_at, :now), updated_at = :now, last_login = :now, ' +
-              'last_login_id = :login ADD logins_count :one',
+              `last_login_id = :login${initial} ADD logins_count :one`,
             ConditionExpression:
               'attribute_not_exists(linked_to) AND (attribute_not_exists(last_login_id) OR last_login_id <> :login)',
             ExpressionAttributeNames: { '#type': 'type' },
@@ -103,13 +112,18 @@ export const createUserStore = (options: { client: DynamoDBDocumentClient; table
                 ':now': now,
                 ':login': input.loginId,
                 ':one': 1,
+                ...(initial ? { ':initial': input.initialClaims } : {}),
               },
               MARSHALL_OPTIONS,
             ),
+            // Only a login that brings first-login claims needs the item back: the kept
+            // initial_claims may predate this login. Otherwise the item holds what was written.
+            ...(initial ? { ReturnValues: 'ALL_NEW' as const } : {}),
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
         ),
       );
+      if (initial && result.Attributes) return { item: unmarshall(result.Attributes as never) };
       // `SET profile = :claims, updated_at = :now`: the item now holds exactly these.
       return { item: { profile: definedOnly(profile.claims), updated_at: now } };
     } catch (error) {
@@ -183,6 +197,7 @@ const definedOnly = <T extends object>(value: T): T =>
   Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as T;
 
 const profileOf = (item: Record<string, unknown>): UserProfile => ({
+  ...((item.initial_claims as UserProfile | undefined) ?? {}),
   ...((item.profile as UserProfile | undefined) ?? {}),
   ...(typeof item.updated_at === 'string' ? { updated_at: item.updated_at } : {}),
 });

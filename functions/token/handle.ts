@@ -1,5 +1,5 @@
-import { exchangeToken, type ExchangeDependencies, type ExchangeOutcome } from '../core/exchange.js';
-import { errors } from '../core/errors.js';
+import { exchangeToken, type ExchangeDependencies } from '../core/exchange.js';
+import { REQUEST_DEADLINE_MS, withinDeadline } from '../core/deadline.js';
 import { parseTokenRequest, MAX_BODY_BYTES, type TokenRequest } from '../core/token-request.js';
 import { auditExchange } from '../core/audit.js';
 import { issuerFromRequest, toHttpRequest, type ApiGatewayEvent } from '../http/event.js';
@@ -13,32 +13,7 @@ export interface TokenHandlerDependencies {
   deadlineMs?: number;
 }
 
-/**
- * Each dependency has its own bound (provider call 5 s, DynamoDB and KMS about 3.5 s), but
- * a request can meet several of them in a row: a cold config read, the provider, the write
- * step and, for a linked identity, a second write step. This cap answers a 503 while the
- * token function (15 s timeout at least, see infra/stack.ts) can still answer at all,
- * instead of letting Lambda cut the request off with a bare 502/504.
- */
-export const REQUEST_DEADLINE_MS = 13_000;
-
-/**
- * Abandoning the exchange leaves its writes running: they are idempotent and the token was
- * never handed out, so a write that lands late at most counts a login. Its late rejection
- * is silenced.
- */
-const withinDeadline = async (work: Promise<ExchangeOutcome>, ms: number): Promise<ExchangeOutcome> => {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(errors.unavailable('the request could not be completed in time', 'request_deadline')), ms);
-  });
-  work.catch(() => undefined);
-  try {
-    return await Promise.race([work, expired]);
-  } finally {
-    clearTimeout(timer);
-  }
-};
+export { REQUEST_DEADLINE_MS };
 
 /** `POST /oauth/access_token`: parse, call the core, format. */
 export const handleTokenEvent = async (event: ApiGatewayEvent, deps: TokenHandlerDependencies): Promise<HttpResult> => {

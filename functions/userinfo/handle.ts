@@ -1,5 +1,5 @@
 import { errors, OAuthError } from '../core/errors.js';
-import { hashAccessToken } from '../core/exchange.js';
+import { hashAccessToken } from '../core/issue-tokens.js';
 import { claimsForScopes } from '../core/scope.js';
 import { toHttpRequest, type ApiGatewayEvent, type HttpRequest } from '../http/event.js';
 import { errorResponse, jsonResponse, toOAuthError, type HttpResult } from '../http/response.js';

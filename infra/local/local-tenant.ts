@@ -1,5 +1,7 @@
 import { LEGACY_ACCESS_TOKEN_GRANT } from '../../functions/core/errors.js';
-import type { Tenant } from '../../functions/core/tenant.js';
+import { REFRESH_TOKEN_GRANT, TOKEN_EXCHANGE_GRANT } from '../../functions/core/grant-types.js';
+import type { ConnectionOptions, Tenant } from '../../functions/core/tenant.js';
+import { APPLE_APP } from './emulators/apple.js';
 import { FACEBOOK_APP } from './emulators/facebook.js';
 import { GOOGLE_APP } from './emulators/google.js';
 import { TWITTER_APP } from './emulators/twitter.js';
@@ -10,10 +12,11 @@ export interface EmulatorEndpoints {
   google: Record<string, string>;
   twitter: Record<string, string>;
   weibo: Record<string, string>;
+  apple: Record<string, string>;
 }
 
 /** Ports `npm start` gives the provider emulators, so the committed tenant file can name them. */
-export const DEFAULT_EMULATOR_PORTS = { facebook: 3001, google: 3002, twitter: 3003, weibo: 3004 } as const;
+export const DEFAULT_EMULATOR_PORTS = { facebook: 3001, google: 3002, twitter: 3003, weibo: 3004, apple: 3005 } as const;
 
 /**
  * The local example tenant: one client with the legacy grant and all four connections,
@@ -25,8 +28,8 @@ export const buildLocalTenant = (endpoints: EmulatorEndpoints): Tenant => ({
     {
       client_id: 'my-app',
       name: 'My app',
-      grant_types: [LEGACY_ACCESS_TOKEN_GRANT],
-      connections: ['facebook', 'google-oauth2', 'twitter', 'weibo'],
+      grant_types: [LEGACY_ACCESS_TOKEN_GRANT, TOKEN_EXCHANGE_GRANT, REFRESH_TOKEN_GRANT],
+      connections: ['facebook', 'google-oauth2', 'twitter', 'weibo', 'apple'],
       id_token_lifetime: 36000,
       link_by_verified_email: false,
     },
@@ -53,6 +56,19 @@ export const buildLocalTenant = (endpoints: EmulatorEndpoints): Tenant => ({
     },
     { name: 'twitter', strategy: 'twitter', options: { ...TWITTER_APP, endpoints: endpoints.twitter } },
     { name: 'weibo', strategy: 'weibo', options: { ...WEIBO_APP, endpoints: endpoints.weibo } },
+    {
+      name: 'apple',
+      strategy: 'apple',
+      options: {
+        client_id: APPLE_APP.client_id,
+        allowed_audiences: [APPLE_APP.services_id],
+        team_id: APPLE_APP.team_id,
+        key_id: APPLE_APP.key_id,
+        private_key: APPLE_APP.private_key,
+        endpoints: endpoints.apple,
+        // Apple has no client secret of its own: it is signed from private_key per request.
+      } as ConnectionOptions,
+    },
   ],
 });
 

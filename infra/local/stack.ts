@@ -6,6 +6,9 @@ import { ensureTable } from '../../functions/store/table.js';
 import { applyTenant, type ApplyReport } from '../../functions/store/tenant-admin.js';
 import { createKmsSecretSealer } from '../../functions/store/kms-secrets.js';
 import { createExchangeDependencies } from '../../functions/token/runtime.js';
+import { createOAuthTokenDependencies } from '../../functions/oauth-token/runtime.js';
+import { handleOAuthTokenEvent } from '../../functions/oauth-token/handle.js';
+import type { TokenEndpointDependencies } from '../../functions/core/token-endpoint.js';
 import { createUserinfoDependencies } from '../../functions/userinfo/runtime.js';
 import { createDiscoveryDependencies } from '../../functions/discovery/runtime.js';
 import type { ExchangeDependencies } from '../../functions/core/exchange.js';
@@ -24,6 +27,7 @@ import { startFacebookEmulator, type FacebookEmulatorHandle, type FacebookEmulat
 import { startGoogleEmulator, type GoogleEmulatorHandle } from './emulators/google.js';
 import { startTwitterEmulator, type TwitterEmulatorHandle } from './emulators/twitter.js';
 import { startWeiboEmulator, type WeiboEmulatorHandle } from './emulators/weibo.js';
+import { startAppleEmulator, type AppleEmulatorHandle } from './emulators/apple.js';
 import { buildLocalTenant, DEFAULT_EMULATOR_PORTS, type EmulatorEndpoints } from './local-tenant.js';
 
 /**
@@ -64,6 +68,8 @@ export interface LocalStackOptions {
   /** Extra Facebook test tokens (load tests that need many distinct users). */
   facebookTokens?: FacebookEmulatorOptions['tokens'];
   configCacheTtlSeconds?: number;
+  /** Unknown-kid JWKS refetch cool-down of POST /oauth/token; default 60 s. */
+  jwksCooldownSeconds?: number;
   /**
    * 'lambda': serve through the real `functions/<name>/handler.ts` modules, bundled as
    * deployed and run in Lambda-like containers (worker threads, one request at a time each,
@@ -80,9 +86,11 @@ export interface LocalStackOptions {
   functionLog?: (line: string) => void;
 }
 
-/** The collaborators of the three functions, as built for an inline stack. */
+/** The collaborators of the functions, as built for an inline stack. */
 export interface Runtime {
   exchange: ExchangeDependencies;
+  /** POST /oauth/token. */
+  oauthToken: TokenEndpointDependencies;
   userinfo: UserinfoDependencies;
   discovery: DiscoveryDependencies;
 }
@@ -104,6 +112,7 @@ export interface LocalStack {
     google: GoogleEmulatorHandle;
     twitter: TwitterEmulatorHandle;
     weibo: WeiboEmulatorHandle;
+    apple: AppleEmulatorHandle;
   };
   tenantReport: ApplyReport;
   /** The environment the Lambda functions get (what `sam local`'s env-vars file would set). */
@@ -118,6 +127,7 @@ export interface LocalStack {
 export const LOCAL_REGION = 'us-east-1';
 export const ROUTES = [
   'POST /oauth/access_token',
+  'POST /oauth/token',
   'GET /.well-known/openid-configuration',
   'GET /.well-known/jwks.json',
   'GET /userinfo',
@@ -130,6 +140,7 @@ export const ROUTES = [
  */
 const LAMBDA_FUNCTIONS = {
   token: { module: { entry: HANDLER_ENTRIES.token }, functionName: 'local-token', memoryMb: 1024, timeoutMs: 15_000 },
+  oauthToken: { module: { entry: HANDLER_ENTRIES.oauthToken }, functionName: 'local-oauth-token', memoryMb: 1024, timeoutMs: 15_000 },
   userinfo: { module: { entry: HANDLER_ENTRIES.userinfo }, functionName: 'local-userinfo', memoryMb: 512, timeoutMs: 10_000 },
   discovery: { module: { entry: HANDLER_ENTRIES.discovery }, functionName: 'local-discovery', memoryMb: 256, timeoutMs: 10_000 },
 } as const;
@@ -153,7 +164,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
   try {
     const ports = options.emulatorPorts === 'free' ? undefined : (options.emulatorPorts ?? DEFAULT_EMULATOR_PORTS);
     const host = options.host ? { host: options.host } : {};
-    const [dynamo, kms, facebook, google, twitter, weibo] = await Promise.all([
+    const [dynamo, kms, facebook, google, twitter, weibo, apple] = await Promise.all([
       options.dynamoEndpoint
         ? undefined
         : startDynamoDbLocal({
@@ -175,8 +186,9 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       startGoogleEmulator({ ...host, ...(ports ? { port: ports.google } : {}) }),
       startTwitterEmulator({ ...host, ...(ports ? { port: ports.twitter } : {}) }),
       startWeiboEmulator({ ...host, ...(ports ? { port: ports.weibo } : {}) }),
+      startAppleEmulator({ ...host, ...(ports ? { port: ports.apple } : {}) }),
     ]);
-    for (const service of [dynamo, kms, facebook, google, twitter, weibo]) {
+    for (const service of [dynamo, kms, facebook, google, twitter, weibo, apple]) {
       if (service) stoppers.push(() => ('stop' in service ? service.stop() : service.close()));
     }
     const dynamoEndpoint = options.dynamoEndpoint ?? dynamo!.endpoint;
@@ -188,7 +200,13 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     await ensureTable(ddb, tableName);
     const signingKeyId = options.signingKeyId ?? (await ensureSigningKey(kmsEndpoint, signingAlg, !options.kmsEndpoint));
     const secretsKeyId = await ensureSecretsKey(kmsEndpoint, !options.kmsEndpoint);
-    const endpoints = { facebook: facebook.endpoints, google: google.endpoints, twitter: twitter.endpoints, weibo: weibo.endpoints };
+    const endpoints = {
+      facebook: facebook.endpoints,
+      google: google.endpoints,
+      twitter: twitter.endpoints,
+      weibo: weibo.endpoints,
+      apple: apple.endpoints,
+    };
     const tenant =
       typeof options.tenant === 'function' ? options.tenant(endpoints) : (options.tenant ?? buildLocalTenant(endpoints));
     const kmsClient = new KMSClient({ endpoint: kmsEndpoint, region: LOCAL_REGION });
@@ -211,6 +229,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       PROVIDER_TIMEOUT_MS: String(options.providerTimeoutMs ?? 5000),
       CONFIG_CACHE_TTL_SECONDS: String(options.configCacheTtlSeconds ?? 30),
       DYNAMODB_TIMEOUT_MS: String(options.dynamoTimeoutMs ?? 5000),
+      JWKS_REFETCH_COOLDOWN_SECONDS: String(options.jwksCooldownSeconds ?? 60),
     };
 
     const port = options.port ?? 3000;
@@ -226,6 +245,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
         payloadVersion,
         routes: [
           route('POST', '/oauth/access_token', 'token'),
+          route('POST', '/oauth/token', 'oauthToken'),
           route('GET', '/.well-known/openid-configuration', 'discovery'),
           route('GET', '/.well-known/jwks.json', 'discovery'),
           route('GET', '/userinfo', 'userinfo'),
@@ -252,6 +272,11 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
             path: '/oauth/access_token',
             handler: (event: ApiGatewayEvent) => handleTokenEvent(event, { exchange: current().exchange, issuer }),
           },
+          {
+            method: 'POST',
+            path: '/oauth/token',
+            handler: (event: ApiGatewayEvent) => handleOAuthTokenEvent(event, { endpoint: current().oauthToken, issuer }),
+          },
           ...['/.well-known/openid-configuration', '/.well-known/jwks.json'].map((path) => ({
             method: 'GET',
             path,
@@ -269,8 +294,11 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       const endpoints = { dynamoEndpoint, kmsEndpoint };
       const exchange = createExchangeDependencies(config, endpoints);
       exchange.prefetchSigningKey();
+      const oauthToken = createOAuthTokenDependencies(config, endpoints);
+      oauthToken.prefetchSigningKey();
       runtime = {
         exchange,
+        oauthToken,
         userinfo: createUserinfoDependencies(config, endpoints),
         discovery: createDiscoveryDependencies(config, endpoints),
       };
@@ -292,7 +320,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
         kmsEndpoint,
         kms,
         dynamo,
-        emulators: { facebook, google, twitter, weibo },
+        emulators: { facebook, google, twitter, weibo, apple },
         tenantReport,
         environment,
         runtime,

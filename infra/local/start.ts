@@ -176,10 +176,13 @@ const main = async () => {
       `              note: DynamoDB Local listens on every network interface, not only 127.0.0.1 (it has no`,
       `              setting to limit that): other machines can reach port ${new URL(stack.dynamoEndpoint).port} unless a firewall stops them`,
       `  KMS         ${stack.kmsEndpoint} (key ${stack.signingKeyId}, ${stack.signingAlg}; connection secrets under ${stack.secretsKeyId})`,
-      `  providers   facebook ${stack.emulators.facebook.url}, google ${stack.emulators.google.url}, twitter ${stack.emulators.twitter.url}, weibo ${stack.emulators.weibo.url}`,
+      `  providers   facebook ${stack.emulators.facebook.url}, google ${stack.emulators.google.url}, twitter ${stack.emulators.twitter.url}, weibo ${stack.emulators.weibo.url}, apple ${stack.emulators.apple.url}`,
       '',
       'Try it:',
       `  curl -s -X POST ${stack.url}/oauth/access_token -H 'Content-Type: application/json' -d '${body}'`,
+      '',
+      'Native sign-in (POST /oauth/token; each emulator mints a test token, see docs/native-sign-in.md):',
+      ...nativeSignInCurls(stack.url, stack.emulators),
       '',
     ].join('\n') + '\n',
   );
@@ -206,6 +209,24 @@ const main = async () => {
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGHUP', () => void shutdown('SIGHUP'));
+};
+
+/** One shell line per provider: mint a token at the emulator, exchange it. */
+const nativeSignInCurls = (apiUrl: string, emulators: { google: { url: string }; facebook: { url: string }; apple: { url: string } }): string[] => {
+  const exchange = (type: string, connection: string, extra = '') =>
+    `curl -s -X POST ${apiUrl}/oauth/token -d grant_type=urn:ietf:params:oauth:grant-type:token-exchange -d client_id=my-app ` +
+    `-d subject_token_type=${type} -d connection=${connection} -d "subject_token=$T" -d nonce=n-0S6_WzA2Mj -d 'scope=openid profile email'${extra}`;
+  const mint = (url: string, path = '/__emulator/id-token') => `T=$(curl -s '${url}${path}?raw_nonce=n-0S6_WzA2Mj') && `;
+  const idToken = 'urn:ietf:params:oauth:token-type:id_token';
+  return [
+    `  # Google (Android Credential Manager ID token)`,
+    `  ${mint(emulators.google.url)}${exchange(idToken, 'google-oauth2')}`,
+    `  # Facebook Limited Login (iOS)`,
+    `  ${mint(emulators.facebook.url)}${exchange(idToken, 'facebook')}`,
+    `  # Sign in with Apple: identity token, then authorization code (first login, with the name)`,
+    `  ${mint(emulators.apple.url)}${exchange(idToken, 'apple')}`,
+    `  ${mint(emulators.apple.url, '/__emulator/authorization-code')}${exchange('http://auth0.com/oauth/token-type/apple-authz-code', 'apple', ` --data-urlencode 'user_profile={"name":{"firstName":"Ada","lastName":"Lovelace"}}'`)}`,
+  ];
 };
 
 main().catch((error: unknown) => fail((error as Error).message ?? String(error)));

@@ -1,8 +1,14 @@
 import { parseArgs } from 'node:util';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { KMS_DEADLINE_MS } from '../../functions/clients.js';
+import { createKmsSecretOpener } from '../../functions/store/kms-secrets.js';
 import { createDocumentClient } from '../../functions/store/dynamo.js';
-import { createUserAdmin, MAX_LIST_LIMIT, type UserAdmin } from '../../functions/store/user-admin.js';
+import { createUserAdmin, MAX_LIST_LIMIT, type ProviderGrant, type UserAdmin } from '../../functions/store/user-admin.js';
+import { createTenantStore } from '../../functions/store/tenant-store.js';
+import { createAppleClient } from '../../functions/providers/apple.js';
+import { createProviderHttp } from '../../functions/providers/http.js';
 import { parseUserId, UserAdminError } from '../../functions/store/user-records.js';
-import { CliUsageError, resolveTableTarget, silenceSdkNodeVersionWarning, TABLE_TARGET_OPTIONS } from './cli-target.js';
+import { CliUsageError, resolveTableTarget, silenceSdkNodeVersionWarning, TABLE_TARGET_OPTIONS, type TableTarget } from './cli-target.js';
 import { formatDeletion, formatPage, formatUser } from './users-format.js';
 
 /**
@@ -68,12 +74,14 @@ export const runUsersCli = async (argv: string[], out: Line, err: Line = out): P
     for (const id of args) parseUserId(id);
     const limit = values.limit === undefined ? undefined : parseLimit(values.limit);
     const target = resolveTableTarget(values);
+    const client = createDocumentClient({
+      ...(target.endpoint ? { endpoint: target.endpoint } : {}),
+      ...(target.region ? { region: target.region } : {}),
+    });
     const admin = createUserAdmin({
-      client: createDocumentClient({
-        ...(target.endpoint ? { endpoint: target.endpoint } : {}),
-        ...(target.region ? { region: target.region } : {}),
-      }),
+      client,
       tableName: target.tableName,
+      revokeProviderGrant: appleRevoker(client, target),
     });
     await runCommand(admin, command!, args, { ...values, limit }, out);
     return 0;
@@ -125,6 +133,31 @@ const runCommand = async (
       return;
     }
   }
+};
+
+/**
+ * Deleting a user revokes the Apple refresh token kept with its identity (Apple requires it
+ * of apps that offer account deletion, TN3194), signed with the connection's key.
+ */
+const appleRevoker = (client: ReturnType<typeof createDocumentClient>, target: TableTarget) => {
+  // Apple's private_key is stored encrypted (secrets at rest): decrypting it needs the
+  // operator role named at deploy (-c adminRoleArn=), or the local stack's KMS endpoint.
+  const kms = new KMSClient({
+    ...(target.kmsEndpoint ? { endpoint: target.kmsEndpoint } : {}),
+    ...(target.region ? { region: target.region } : {}),
+  });
+  const tenants = createTenantStore({
+    client,
+    tableName: target.tableName,
+    ttlMs: 0,
+    secrets: createKmsSecretOpener({ kms, timeoutMs: KMS_DEADLINE_MS, ...(target.secretsKeyId ? { keyId: target.secretsKeyId } : {}) }),
+  });
+  const apple = createAppleClient({ http: createProviderHttp(), now: Date.now });
+  return async (grant: ProviderGrant): Promise<void> => {
+    const [connection] = await tenants.connections([grant.connection]);
+    if (!connection || connection.strategy !== 'apple') throw new Error(`connection ${grant.connection} is no longer an apple connection`);
+    await apple.revoke(grant.refreshToken, connection.options);
+  };
 };
 
 const parseLimit = (text: string): number => {

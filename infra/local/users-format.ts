@@ -60,4 +60,9 @@ export const formatDeletion = (report: DeleteReport): string[] => [
   `deleted ${report.user_id}: ${count(report.identities.length, 'identity', 'identities')} (${report.identities.join(', ')}), ` +
     count(report.access_tokens, 'access token', 'access tokens'),
   `the token sweep scanned ${count(report.scanned_items, 'item', 'items')} (a full-table Scan: tokens have no index by user)`,
+  ...(report.provider_revocations ?? []).map((revocation) =>
+    revocation.revoked
+      ? `revoked the Apple refresh token of ${revocation.identity} at Apple`
+      : `could not revoke the Apple refresh token of ${revocation.identity}: ${revocation.error ?? 'unknown error'}`,
+  ),
 ];

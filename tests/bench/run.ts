@@ -8,6 +8,7 @@ import { LAMBDA_BUNDLE } from '../../infra/bundling.js';
 import { bundleHandlers, bundleReferenceHandlers } from './bundle.js';
 import { measureColdStartPairs, measureColdStarts } from './cold-start.js';
 import { measureCriticalPath } from './critical-path.js';
+import { measureIdTokenPath } from './id-token-path.js';
 import { tokenExchangeEvent } from './events.js';
 import { measureHandlerCost } from './handler-cost.js';
 import { measureLoggingCost } from './logging-cost.js';
@@ -106,6 +107,9 @@ const main = async () => {
         criticalPath.push(await measureCriticalPath(services, provider, { delayMs: settings.delayMs, runs: settings.pathRuns }));
       }
 
+      step(`warm ID-token exchange at POST /oauth/token (${settings.delayMs} ms per call, ${settings.pathRuns} runs)`);
+      const idTokenPath = await measureIdTokenPath(services, { delayMs: settings.delayMs, runs: settings.pathRuns });
+
       step(`throughput (${settings.concurrency.join(', ')} clients, ${settings.throughputSeconds} s each)`);
       const throughput = [];
       for (const clients of settings.concurrency) {
@@ -127,6 +131,7 @@ const main = async () => {
         coldStart,
         loggingCost,
         criticalPath,
+        idTokenPath,
         throughput,
         bursts,
         targets: [] as ReturnType<typeof evaluateTargets>,
@@ -136,6 +141,11 @@ const main = async () => {
       results.costModel = costModel(results.handlerCost.withSdk, criticalPath.find((path) => path.provider === 'facebook'));
       writeFileSync(outFile, `${JSON.stringify(results, null, 2)}\n`);
       printReport(results);
+      process.stdout.write(
+        `\nwarm ID-token exchange (POST /oauth/token): ${idTokenPath.medianMs} ms median at ${idTokenPath.delayMs} ms per call = ` +
+          `${idTokenPath.hops} hops (expected ${idTokenPath.expectedHops}), ${idTokenPath.providerCallsPerExchange} provider calls, ` +
+          `calls ${JSON.stringify(idTokenPath.callsPerExchange)}\n`,
+      );
       process.stdout.write(`\nresults: ${path.relative(process.cwd(), outFile)} (${results.durationSeconds} s)\n`);
       if (strict && results.targets.some((target) => !target.met)) process.exitCode = 1;
     } finally {

@@ -40,6 +40,7 @@ const FUNCTIONS: Record<HandlerName, string> = {
   token: LOGICAL_IDS.token,
   userinfo: LOGICAL_IDS.userinfo,
   discovery: LOGICAL_IDS.discovery,
+  oauthToken: LOGICAL_IDS.oauthToken,
 };
 const FUNCTION_IDS = Object.values(FUNCTIONS);
 
@@ -144,7 +145,7 @@ describe('default deployment', () => {
     ({ json, template, outdir } = synth({}, { bundle: true }));
   }, 240_000);
 
-  it('routes the five public routes to their functions through Lambda proxy integrations (payload 2.0)', () => {
+  it('routes the six public routes to their functions through Lambda proxy integrations (payload 2.0)', () => {
     const routes = resourcesOfType(json, 'AWS::ApiGatewayV2::Route').map(([, route]) => {
       const integrationId = route.Properties.Target['Fn::Join'][1][1].Ref;
       const integration = json.Resources[integrationId].Properties;
@@ -154,12 +155,13 @@ describe('default deployment', () => {
     });
     expect(Object.fromEntries(routes)).toEqual({
       'POST /oauth/access_token': 'TokenFunction',
+      'POST /oauth/token': 'OAuthTokenFunction',
       'GET /userinfo': 'UserinfoFunction',
       'POST /userinfo': 'UserinfoFunction',
       'GET /.well-known/openid-configuration': 'DiscoveryFunction',
       'GET /.well-known/jwks.json': 'DiscoveryFunction',
     });
-    expect(routes).toHaveLength(5);
+    expect(routes).toHaveLength(6);
   });
 
   it('serves one auto-deployed $default stage, throttled, with access logs that carry no paths or headers', () => {
@@ -182,6 +184,7 @@ describe('default deployment', () => {
 
   it.each([
     ['TokenFunction', 1024, 15, 365, 'Retain'],
+    ['OAuthTokenFunction', 1024, 15, 30, 'Delete'],
     ['UserinfoFunction', 512, 10, 30, 'Delete'],
     ['DiscoveryFunction', 256, 10, 30, 'Delete'],
   ])('%s runs Node.js on arm64 with %i MB and a %i s timeout, traced, logging to its own group (%i days, %s on delete)', (id, memory, timeout, days, deletion) => {
@@ -269,6 +272,12 @@ describe('default deployment', () => {
       { actions: ['kms:Sign', 'kms:GetPublicKey'], resources: [STACK_KEY_ARN] },
       { actions: ['kms:Decrypt'], resources: [SECRETS_KEY_ARN] },
     ]);
+    expect(grantsOf(json, 'OAuthTokenFunction')).toEqual([
+      ...baseGrants(json, 'OAuthTokenFunction'),
+      { actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'], resources: [TABLE_ARN] },
+      { actions: ['kms:Sign', 'kms:GetPublicKey'], resources: [STACK_KEY_ARN] },
+      { actions: ['kms:Decrypt'], resources: [SECRETS_KEY_ARN] },
+    ]);
     expect(grantsOf(json, 'UserinfoFunction')).toEqual([
       ...baseGrants(json, 'UserinfoFunction'),
       { actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'], resources: [TABLE_ARN] },
@@ -295,7 +304,7 @@ describe('default deployment', () => {
 
   it('lets only this API invoke the functions', () => {
     const permissions = resourcesOfType(json, 'AWS::Lambda::Permission');
-    expect(permissions).toHaveLength(5);
+    expect(permissions).toHaveLength(6);
     for (const [, permission] of permissions) {
       expect(permission.Properties.Principal).toBe('apigateway.amazonaws.com');
       expect(JSON.stringify(permission.Properties.SourceArn)).toMatch(/"Ref":"HttpApi/);
@@ -455,6 +464,12 @@ describe('key rotation (context activeKeyId + retiredKeyIds)', () => {
     expect(grantsOf(json, 'DiscoveryFunction')).toEqual([
       ...baseGrants(json, 'DiscoveryFunction'),
       { actions: ['kms:GetPublicKey'], resources: [activeArn, retiredArn, keyArnInThisAccount(retiredId)] },
+    ]);
+    expect(grantsOf(json, 'OAuthTokenFunction')).toEqual([
+      ...baseGrants(json, 'OAuthTokenFunction'),
+      { actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'], resources: [TABLE_ARN] },
+      { actions: ['kms:Sign', 'kms:GetPublicKey'], resources: [activeArn] },
+      { actions: ['kms:Decrypt'], resources: [SECRETS_KEY_ARN] },
     ]);
     expect(grantsOf(json, 'UserinfoFunction')).toEqual([
       ...baseGrants(json, 'UserinfoFunction'),

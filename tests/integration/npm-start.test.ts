@@ -66,7 +66,7 @@ describe('npm start', () => {
     // The tenant CLI finds the running stack without flags; applying the same tenant changes nothing.
     const tenantFile = join(workDir, 'tenant.json');
     const { buildLocalTenant } = await import('../../infra/local/local-tenant.js');
-    const dummy = { facebook: {}, google: {}, twitter: {}, weibo: {} };
+    const dummy = { facebook: {}, google: {}, twitter: {}, weibo: {}, apple: {} };
     writeFileSync(tenantFile, JSON.stringify({ ...buildLocalTenant(dummy), connections: [], clients: [{ client_id: 'extra-app' }] }));
     const lines: string[] = [];
     const previous = process.env.LOCAL_STACK_STATE_FILE;
@@ -263,6 +263,6 @@ describe('tenant CLI errors', () => {
   it('validates a file without touching any table', async () => {
     const lines: string[] = [];
     expect(await runTenantCli(['validate', 'infra/local/tenant.local.json'], (line) => lines.push(line))).toBe(0);
-    expect(lines[0]).toMatch(/is valid: 2 clients, 4 connections/);
+    expect(lines[0]).toMatch(/is valid: 2 clients, 5 connections/);
   });
 });

@@ -9,6 +9,9 @@ import { TWITTER_APP, TWITTER_TEST_TOKENS } from '../../infra/local/emulators/tw
 import { WEIBO_APP, WEIBO_TEST_TOKENS } from '../../infra/local/emulators/weibo.js';
 import type { LocalStack } from '../../infra/local/stack.js';
 import { postToken, startTestStack } from '../support/stack.js';
+import { postOAuthToken, TOKEN_EXCHANGE } from '../support/oauth-token.js';
+import { APPLE_APP } from '../../infra/local/emulators/apple.js';
+import { runUsersCli } from '../../infra/local/users-cli.js';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 
 /**
@@ -85,6 +88,21 @@ const exchange = async (fields: Record<string, string>, encoding: 'json' | 'form
   return response;
 };
 
+/** POST /oauth/token (DESIGN sections 9-10): its tokens, nonces and codes are secrets too. */
+const nativeExchange = async (fields: Record<string, string>, encoding: 'json' | 'form' = 'json') => {
+  for (const key of ['subject_token', 'nonce']) if (fields[key]) secrets.add(fields[key]);
+  const response = await postOAuthToken(
+    stack,
+    { grant_type: TOKEN_EXCHANGE, client_id: 'my-app', subject_token_type: 'urn:ietf:params:oauth:token-type:id_token', scope: 'openid profile email', ...fields },
+    encoding,
+  );
+  statuses.push(response.status);
+  for (const key of ['access_token', 'id_token']) {
+    if (typeof response.body[key] === 'string') secrets.add(response.body[key] as string);
+  }
+  return response;
+};
+
 const providerCalls: Array<Record<string, string>> = [
   { connection: 'facebook', access_token: FACEBOOK_TEST_TOKENS.alice },
   { connection: 'facebook', access_token: FACEBOOK_TEST_TOKENS.otherApp },
@@ -148,6 +166,32 @@ describe('no token or secret reaches any output', () => {
     await fetch(`${stack.url}/userinfo`, { headers: { authorization: `Bearer ${body.access_token as string}` } });
     await fetch(`${stack.url}/userinfo`, { headers: { authorization: 'Bearer unknown-token-value-456' } });
     secrets.add('unknown-token-value-456');
+
+    // Native sign-in: ID tokens of each provider, refused ones, a replay, Apple codes.
+    const nonce = 'leak-test-raw-nonce-3141592653';
+    for (const name of ['google', 'facebook', 'apple'] as const) {
+      const issuer = stack.emulators[name].idTokens;
+      const token = issuer.mint({ raw_nonce: nonce });
+      expect((await nativeExchange({ subject_token: token, nonce }, 'form')).status).toBe(200);
+      expect((await nativeExchange({ subject_token: token, nonce })).status).toBe(400); // replay
+      expect((await nativeExchange({ subject_token: issuer.mint({ raw_nonce: nonce }), nonce: `${nonce}-wrong` })).status).toBe(400);
+      expect((await nativeExchange({ subject_token: issuer.mint({ aud: 'another-app' }) })).status).toBe(400);
+      expect((await nativeExchange({ subject_token: issuer.mint({}, { key: 'stranger' }) })).status).toBe(400);
+    }
+    const apple = stack.emulators.apple;
+    const code = apple.mintCode({ sub: '001111.leaktest.0001', raw_nonce: nonce });
+    const codeFields = { subject_token: code, subject_token_type: 'http://auth0.com/oauth/token-type/apple-authz-code', nonce };
+    expect((await nativeExchange({ ...codeFields, user_profile: '{"name":{"firstName":"Ada"}}' })).status).toBe(200);
+    expect((await nativeExchange(codeFields)).status).toBe(400); // a used code
+    apple.setFault({ kind: 'status', status: 500 });
+    expect((await nativeExchange({ ...codeFields, subject_token: apple.mintCode() })).status).toBe(503);
+    apple.setFault(null);
+    for (const refreshToken of apple.refreshTokens) secrets.add(refreshToken);
+    for (const line of APPLE_APP.private_key.split('\n').slice(1, -1)) secrets.add(line);
+    // Deleting the user revokes its Apple refresh token: the CLI's output must not show it.
+    const target = ['--table', stack.tableName, '--endpoint', proxy.url, '--region', 'us-east-1'];
+    expect(await runUsersCli(['delete', 'apple|001111.leaktest.0001', ...target], (line) => captured.push(line), (line) => captured.push(line))).toBe(0);
+    expect(apple.revoked).toHaveLength(1);
 
     const output = captured.join('\n');
     expect(output.length).toBeGreaterThan(1000); // the paths above did log (audit, metrics, errors)

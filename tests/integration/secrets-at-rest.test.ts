@@ -65,6 +65,7 @@ describe('connection secrets at rest', () => {
       google: stack.emulators.google.endpoints,
       twitter: stack.emulators.twitter.endpoints,
       weibo: stack.emulators.weibo.endpoints,
+      apple: stack.emulators.apple.endpoints,
     };
     writeFileSync(tenantFile, JSON.stringify(buildLocalTenant(endpoints)));
   });

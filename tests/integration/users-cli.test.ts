@@ -131,7 +131,7 @@ describe('users CLI', () => {
     ['a missing secondary', ['link', FB_ALICE], 2, /^error: link takes 2 arguments, got 1\nusage:/],
     ['an unknown option', ['list', '--verbose'], 2, /^error: Unknown option '--verbose'/],
     ['a user id without strategy', ['get', '10224567890123456'], 2, /^error: invalid user id "10224567890123456": expected <strategy>\|<id>/],
-    ['an unknown strategy', ['get', 'myspace|42'], 2, /^error: invalid user id "myspace\|42": unknown strategy "myspace" \(known: facebook, google-oauth2, twitter, weibo\)$/],
+    ['an unknown strategy', ['get', 'myspace|42'], 2, /^error: invalid user id "myspace\|42": unknown strategy "myspace" \(known: facebook, google-oauth2, twitter, weibo, apple\)$/],
     ['an empty provider id', ['delete', 'facebook|'], 2, /^error: invalid user id "facebook\|"/],
     ['a bad limit', ['list', '--limit', '0'], 2, /^error: --limit must be a whole number from 1 to 1000$/],
     ['a list option elsewhere', ['get', FB_BOB, '--limit', '3'], 2, /^error: --limit is an option of list only$/],

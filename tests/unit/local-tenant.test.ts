@@ -36,7 +36,7 @@ describe('followRunningEmulators', () => {
   });
 
   it('reads each emulator base URL from its endpoints', () => {
-    expect(emulatorOrigins({ facebook: { me: 'http://127.0.0.1:41001/v25.0/me' }, google: {}, twitter: {}, weibo: {} })).toEqual({
+    expect(emulatorOrigins({ facebook: { me: 'http://127.0.0.1:41001/v25.0/me' }, google: {}, twitter: {}, weibo: {}, apple: {} })).toEqual({
       facebook: 'http://127.0.0.1:41001',
     });
   });

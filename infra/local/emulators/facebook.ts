@@ -1,4 +1,5 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createIdTokenIssuer, type IdTokenIssuer } from './id-tokens.js';
 import { startEmulator, type EmulatorAnswer, type EmulatorHandle, type EmulatorOptions, type EmulatorRequest } from './server.js';
 
 /**
@@ -144,7 +145,8 @@ export interface FacebookEmulatorOptions extends EmulatorOptions {
   tokens?: Record<string, FacebookTokenGrant>;
 }
 
-export type FacebookEmulatorHandle = EmulatorHandle & { endpoints: Record<string, string> };
+/** Also serves Limited Login's JWKS and mints its ID tokens (iOS SDK 17+), see id-tokens.ts. */
+export type FacebookEmulatorHandle = EmulatorHandle & { endpoints: Record<string, string>; idTokens: IdTokenIssuer };
 
 /** Own keys only: a token such as `__proto__` must not resolve to Object.prototype. */
 const grantFor = (tokens: Record<string, FacebookTokenGrant>, token: string) =>
@@ -273,9 +275,26 @@ const ROUTE = /^\/v\d+\.\d+\/(debug_token|me)\/?$/;
 
 export const startFacebookEmulator = async (options: FacebookEmulatorOptions = {}): Promise<FacebookEmulatorHandle> => {
   const tokens = { ...CATALOGUE, ...options.tokens };
+  // Limited Login: `sub` is the app-scoped user id (the same as Graph's for this app), `jti` always.
+  const idTokens = createIdTokenIssuer({
+    issuer: 'https://www.facebook.com',
+    jwksPath: '/.well-known/oauth/openid/jwks/',
+    defaults: () => ({
+      aud: FACEBOOK_APP.client_id,
+      sub: FACEBOOK_USERS.alice.id,
+      jti: randomUUID(),
+      name: FACEBOOK_USERS.alice.name,
+      given_name: FACEBOOK_USERS.alice.first_name,
+      family_name: FACEBOOK_USERS.alice.last_name,
+      email: FACEBOOK_USERS.alice.email,
+      picture: FACEBOOK_USERS.alice.picture.data.url,
+    }),
+  });
   const handle = await startEmulator(
     'facebook',
     (request) => {
+      const idTokenAnswer = idTokens.route(request);
+      if (idTokenAnswer) return idTokenAnswer;
       const match = ROUTE.exec(request.path);
       if (!match || request.method !== 'GET') return undefined;
       return match[1] === 'debug_token' ? debugToken(request, tokens) : me(request, tokens);
@@ -284,9 +303,11 @@ export const startFacebookEmulator = async (options: FacebookEmulatorOptions = {
   );
   return {
     ...handle,
+    idTokens,
     endpoints: {
       debug_token: `${handle.url}/${FACEBOOK_GRAPH_VERSION}/debug_token`,
       me: `${handle.url}/${FACEBOOK_GRAPH_VERSION}/me`,
+      jwks: `${handle.url}/.well-known/oauth/openid/jwks/`,
     },
   };
 };

@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { createIdTokenIssuer, type IdTokenIssuer } from './id-tokens.js';
 import { startEmulator, type EmulatorAnswer, type EmulatorHandle, type EmulatorOptions, type EmulatorRequest } from './server.js';
 
 /**
@@ -134,7 +136,8 @@ export interface GoogleEmulatorOptions extends EmulatorOptions {
   tokens?: Record<string, GoogleTokenGrant>;
 }
 
-export type GoogleEmulatorHandle = EmulatorHandle & { endpoints: Record<string, string> };
+/** Also serves `GET /oauth2/v3/certs` and mints ID tokens (Credential Manager's), see id-tokens.ts. */
+export type GoogleEmulatorHandle = EmulatorHandle & { endpoints: Record<string, string>; idTokens: IdTokenIssuer };
 
 /** Own keys only: a token such as `__proto__` must not resolve to Object.prototype. */
 const grantFor = (tokens: Record<string, GoogleTokenGrant>, token: string) =>
@@ -206,9 +209,21 @@ const userInfo = (request: EmulatorRequest, tokens: Record<string, GoogleTokenGr
 
 export const startGoogleEmulator = async (options: GoogleEmulatorOptions = {}): Promise<GoogleEmulatorHandle> => {
   const tokens = { ...CATALOGUE, ...options.tokens };
+  // Android's Credential Manager: `aud` is the web (server) client, `azp` the Android client.
+  const idTokens = createIdTokenIssuer({
+    issuer: 'https://accounts.google.com',
+    jwksPath: '/oauth2/v3/certs',
+    defaults: () => {
+      const { hd: _hd, ...account } = GOOGLE_USERS.alice as GoogleAccount;
+      // at_hash differs per token, as for Google's own tokens minted in the same second.
+      return { aud: GOOGLE_APP.client_id, azp: GOOGLE_ANDROID_CLIENT_ID, at_hash: randomBytes(16).toString('base64url'), ...account };
+    },
+  });
   const handle = await startEmulator(
     'google',
     (request) => {
+      const idTokenAnswer = idTokens.route(request);
+      if (idTokenAnswer) return idTokenAnswer;
       if (request.method !== 'GET') return undefined;
       if (request.path === '/tokeninfo') return tokenInfo(request, tokens);
       if (request.path === '/v1/userinfo') return userInfo(request, tokens);
@@ -218,9 +233,11 @@ export const startGoogleEmulator = async (options: GoogleEmulatorOptions = {}): 
   );
   return {
     ...handle,
+    idTokens,
     endpoints: {
       tokeninfo: `${handle.url}/tokeninfo`,
       userinfo: `${handle.url}/v1/userinfo`,
+      jwks: `${handle.url}/oauth2/v3/certs`,
     },
   };
 };

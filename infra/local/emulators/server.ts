@@ -28,6 +28,8 @@ export interface EmulatorRequest {
 export interface EmulatorAnswer {
   status: number;
   json?: unknown;
+  /** A plain-text body instead of JSON (the emulators' token minting, for shell use). */
+  text?: string;
   headers?: Record<string, string>;
 }
 
@@ -205,6 +207,10 @@ export const parseFaultCommand = (body: string): FaultCommand | string => {
 };
 
 const send = (res: ServerResponse, answer: EmulatorAnswer) => {
+  if (answer.text !== undefined) {
+    res.writeHead(answer.status, { 'content-type': 'text/plain; charset=utf-8', ...answer.headers });
+    return void res.end(answer.text);
+  }
   const payload = answer.json === undefined ? '' : JSON.stringify(answer.json);
   res.writeHead(answer.status, {
     ...(payload ? { 'content-type': 'application/json; charset=utf-8' } : {}),

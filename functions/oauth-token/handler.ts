@@ -1,0 +1,11 @@
+import { loadConfig } from '../config.js';
+import { lambdaEntry } from '../http/entry.js';
+import { handleOAuthTokenEvent } from './handle.js';
+import { createOAuthTokenDependencies } from './runtime.js';
+
+export const handler = lambdaEntry(() => {
+  const config = loadConfig();
+  const endpoint = createOAuthTokenDependencies(config);
+  endpoint.prefetchSigningKey();
+  return { endpoint, issuer: config.issuer };
+}, handleOAuthTokenEvent);
