@@ -16,6 +16,8 @@ export interface RuntimeConfig {
   accessTokenTtlSeconds: number;
   /** Per-attempt DynamoDB request timeout (3 attempts). */
   dynamoTimeoutMs: number;
+  /** Behind CloudFront (`edge=waf`): the secret every request must carry (DESIGN section 12). */
+  originVerifySecret?: string;
 }
 
 export class ConfigurationError extends Error {
@@ -56,5 +58,6 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     // DynamoDB answers in milliseconds; 1 s per attempt keeps 3 attempts inside the budget.
     // DynamoDB Local on a busy laptop is far slower, so the local stack raises it.
     dynamoTimeoutMs: positiveInteger(env, 'DYNAMODB_TIMEOUT_MS', 1_000),
+    ...(env.ORIGIN_VERIFY_SECRET ? { originVerifySecret: env.ORIGIN_VERIFY_SECRET } : {}),
   };
 };

@@ -2,6 +2,7 @@ import * as v from 'valibot';
 import { LEGACY_ACCESS_TOKEN_GRANT } from './errors.js';
 import { providers, isStrategy } from '../providers/registry.js';
 import type { ConnectionOptions, Strategy } from '../providers/types.js';
+import type { AttemptLimits } from './ports.js';
 
 /**
  * The tenant file (DESIGN section 3): clients and connections. Its format is a public
@@ -22,6 +23,26 @@ const httpUrl = v.pipe(
   v.check((value) => /^https?:\/\//i.test(value), 'an endpoint must be an http or https URL'),
 );
 
+/**
+ * An origin exactly as a browser serialises it (RFC 6454 section 6.1): lower-case scheme and
+ * host, an optional port, nothing after. Custom schemes (`capacitor://localhost`,
+ * `ionic://localhost`) are what Capacitor and Ionic web views send. `*` and `null` are refused:
+ * a wildcard would hand every site the user's tokens, and `null` is what sandboxed pages send.
+ */
+const ORIGIN = /^[a-z][a-z0-9+.-]*:\/\/(\[[0-9a-f:.]+\]|[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*)(:\d{1,5})?$/;
+const originSchema = v.pipe(
+  v.string('an allowed origin must be a string'),
+  v.check((value) => ORIGIN.test(value), 'an allowed origin must be scheme://host[:port] in lower case, without a path or a trailing slash'),
+);
+
+const limitSchema = (what: string) =>
+  v.pipe(
+    v.number(`${what} must be a number`),
+    v.integer(`${what} must be a whole number`),
+    v.minValue(0, `${what} must be 0 (off) or more`),
+    v.maxValue(1_000_000, `${what} must be at most 1000000`),
+  );
+
 // Strict objects: a misspelt key (`grant_type`, `client`) must be an error, not a silently
 // ignored setting.
 const ClientSchema = v.strictObject({
@@ -37,6 +58,21 @@ const ClientSchema = v.strictObject({
       v.maxValue(2_592_000, 'id_token_lifetime must be at most 2592000 seconds (30 days)'),
     ),
     36_000,
+  ),
+  /**
+   * Browser origins (DESIGN section 12) allowed to call the token endpoints and /userinfo for
+   * this client: exact `scheme://host[:port]`, as browsers send them in `Origin`.
+   */
+  allowed_origins: v.optional(v.array(originSchema, 'allowed_origins must be an array of origins')),
+  /** Limits on provider-calling requests (DESIGN section 12); a missing key takes its default, 0 disables. */
+  rate_limits: v.optional(
+    v.strictObject(
+      {
+        per_ip_failures_per_minute: v.optional(limitSchema('rate_limits.per_ip_failures_per_minute')),
+        per_client_per_second: v.optional(limitSchema('rate_limits.per_client_per_second')),
+      },
+      'rate_limits must be an object',
+    ),
   ),
   /**
    * Automatic linking by email is deliberately not offered (account takeover through an
@@ -164,3 +200,12 @@ const stripUndefined = <T extends object>(value: T): T =>
   Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as T;
 
 export const hasLegacyGrant = (client: ClientConfig): boolean => client.grant_types.includes(LEGACY_ACCESS_TOKEN_GRANT);
+
+/** DESIGN section 12 defaults; 0 disables a limit. */
+export const DEFAULT_RATE_LIMITS = { per_ip_failures_per_minute: 20, per_client_per_second: 0 } as const;
+
+/** The client's `rate_limits` with the defaults filled in. */
+export const attemptLimitsOf = (client: Pick<ClientConfig, 'rate_limits'>): AttemptLimits => ({
+  perIpFailuresPerMinute: client.rate_limits?.per_ip_failures_per_minute ?? DEFAULT_RATE_LIMITS.per_ip_failures_per_minute,
+  perClientPerSecond: client.rate_limits?.per_client_per_second ?? DEFAULT_RATE_LIMITS.per_client_per_second,
+});
