@@ -15,6 +15,7 @@ import { handleUserinfoEvent } from '../../functions/userinfo/handle.js';
 import { handleDiscoveryEvent } from '../../functions/discovery/handle.js';
 import type { Tenant } from '../../functions/core/tenant.js';
 import type { ApiGatewayEvent } from '../../functions/http/event.js';
+import type { EdgeDependencies } from '../../functions/http/edge.js';
 import { startDynamoDbLocal, type DynamoDbLocalHandle } from './dynamodb-local.js';
 import { startKmsEndpoint } from './kms/server.js';
 import { startApiGateway } from './api-gateway.js';
@@ -57,6 +58,8 @@ export interface LocalStackOptions {
   /** Extra Facebook test tokens (load tests that need many distinct users). */
   facebookTokens?: FacebookEmulatorOptions['tokens'];
   configCacheTtlSeconds?: number;
+  /** Act as the API behind CloudFront (`edge=waf`): requests must carry this origin-verify secret. */
+  originVerifySecret?: string;
   /**
    * 'lambda': serve through the real `functions/<name>/handler.ts` modules, configured by
    * process.env exactly as on AWS (one stack per process: npm start).
@@ -67,7 +70,7 @@ export interface LocalStackOptions {
 
 /** The collaborators of the three functions, as built for an inline stack. */
 export interface Runtime {
-  exchange: ExchangeDependencies;
+  exchange: ExchangeDependencies & { edge?: EdgeDependencies };
   userinfo: UserinfoDependencies;
   discovery: DiscoveryDependencies;
 }
@@ -103,6 +106,8 @@ export const ROUTES = [
   'GET /.well-known/jwks.json',
   'GET /userinfo',
   'POST /userinfo',
+  'OPTIONS /oauth/access_token',
+  'OPTIONS /userinfo',
 ] as const;
 
 /** Dummy credentials: the local services accept any; the SDK insists on having some. */
@@ -168,6 +173,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       PROVIDER_TIMEOUT_MS: String(options.providerTimeoutMs ?? 5000),
       CONFIG_CACHE_TTL_SECONDS: String(options.configCacheTtlSeconds ?? 30),
       DYNAMODB_TIMEOUT_MS: String(options.dynamoTimeoutMs ?? 5000),
+      ...(options.originVerifySecret ? { ORIGIN_VERIFY_SECRET: options.originVerifySecret } : {}),
     };
 
     const port = options.port ?? 3000;
@@ -190,6 +196,9 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
           { method: 'GET', path: '/.well-known/jwks.json', handler: discovery.handler },
           { method: 'GET', path: '/userinfo', handler: userinfo.handler },
           { method: 'POST', path: '/userinfo', handler: userinfo.handler },
+          // DESIGN section 12: preflights go to the route's own function.
+          { method: 'OPTIONS', path: '/oauth/access_token', handler: token.handler },
+          { method: 'OPTIONS', path: '/userinfo', handler: userinfo.handler },
         ],
       });
       issuer = `${api.url}/`;
@@ -202,17 +211,17 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
         port,
         payloadVersion,
         routes: [
-          {
-            method: 'POST',
+          ...['POST', 'OPTIONS'].map((method) => ({
+            method,
             path: '/oauth/access_token',
-            handler: (event: ApiGatewayEvent) => handleTokenEvent(event, { exchange: current().exchange, issuer }),
-          },
+            handler: (event: ApiGatewayEvent) => handleTokenEvent(event, { exchange: current().exchange, issuer, edge: current().exchange.edge }),
+          })),
           ...['/.well-known/openid-configuration', '/.well-known/jwks.json'].map((path) => ({
             method: 'GET',
             path,
             handler: (event: ApiGatewayEvent) => handleDiscoveryEvent(event, current().discovery),
           })),
-          ...['GET', 'POST'].map((method) => ({
+          ...['GET', 'POST', 'OPTIONS'].map((method) => ({
             method,
             path: '/userinfo',
             handler: (event: ApiGatewayEvent) => handleUserinfoEvent(event, current().userinfo),
