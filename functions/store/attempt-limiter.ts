@@ -61,14 +61,23 @@ export const createAttemptLimiter = (options: {
 
   const secondsLeftInMinute = () => Math.max(1, Math.ceil((MINUTE_MS - (now() % MINUTE_MS)) / 1000));
 
-  /** Waits until the IP may make one more provider call in this window, or refuses it. */
-  const admitIp = async (key: string, limit: number): Promise<IpWindow> => {
+  /**
+   * Waits until the IP may make one more provider call in this window and takes the slot
+   * (synchronously with the check, so concurrent requests cannot all pass it), or refuses.
+   * Returns the window and the function that frees the slot.
+   */
+  const admitIp = async (key: string, limit: number): Promise<{ window: IpWindow; release: () => void }> => {
     for (;;) {
       const window = windowOf(key);
       if (window.failures >= limit) {
         throw errors.tooManyRequests('too many failed sign-in attempts from this address; retry later', 'rate_limited_ip', secondsLeftInMinute());
       }
-      if (window.failures + window.running.size < limit) return window;
+      if (window.failures + window.running.size < limit) {
+        let release!: () => void;
+        const slot = new Promise<void>((resolve) => (release = resolve));
+        window.running.add(slot);
+        return { window, release: () => (window.running.delete(slot), release()) };
+      }
       await Promise.race(window.running);
     }
   };
@@ -120,24 +129,19 @@ export const createAttemptLimiter = (options: {
     async guard(subject: AttemptSubject, limits: AttemptLimits, attempt, countsAsFailure = costProviderCall) {
       const ipLimit = subject.sourceIp === undefined ? 0 : limits.perIpFailuresPerMinute;
       const key = `${subject.clientId}\n${subject.sourceIp}`;
-      const window = ipLimit > 0 ? await admitIp(key, ipLimit) : undefined;
+      const admitted = ipLimit > 0 ? await admitIp(key, ipLimit) : undefined;
       // Refused by the IP rule first: a blocked IP must not use up the client's shared budget.
       const running = (async () => {
         if (limits.perClientPerSecond > 0) await takeClientSlot(subject.clientId, limits.perClientPerSecond);
         return attempt();
       })();
-      if (window === undefined) return running;
-      const settled = running.then(
-        () => undefined,
-        async (error: unknown) => {
-          if (costProviderCall(error) && countsAsFailure(error)) await countFailure({ ...subject, sourceIp: subject.sourceIp! }, window);
-        },
-      );
-      window.running.add(settled);
+      if (admitted === undefined) return running;
       try {
-        await settled;
+        await running;
+      } catch (error) {
+        if (costProviderCall(error) && countsAsFailure(error)) await countFailure({ ...subject, sourceIp: subject.sourceIp! }, admitted.window);
       } finally {
-        window.running.delete(settled);
+        admitted.release();
       }
       return running;
     },
