@@ -41,6 +41,7 @@ export class ServiceAlarms extends Construct {
     });
     this.add('ExchangeErrorRate', errorRate, props.errorRatePercent ?? 5, 'More than the allowed share of exchanges failed with 5xx');
     this.add('ExchangeServerErrors', exchangeMetric(METRIC_NAMES.serverError), 1, 'An exchange answered 500 (a bug or a misconfiguration)');
+    this.add('ProviderCredentialsRejected', exchangeMetric(METRIC_NAMES.providerCredentialsRejected), 1, 'A provider refused our app credentials (Facebook app token): check the connection secret');
     this.add('ApiThrottling', props.api.metric('429', { statistic: 'Sum', period: FIVE_MINUTES }), 10, 'API Gateway throttled requests (stage rate/burst limits)');
     this.add('Api5xx', props.api.metricServerError({ statistic: 'Sum', period: FIVE_MINUTES }), 10, 'API Gateway answered 5xx');
     for (const [name, fn] of Object.entries(props.functions)) {
