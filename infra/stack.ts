@@ -19,6 +19,8 @@ import { HANDLER_ENTRIES } from './bundling.js';
 import { readStackConfig, type StackConfig } from './config.js';
 import { createApiFunction } from './constructs/api-function.js';
 import { ServiceAlarms } from './constructs/alarms.js';
+import { ApiDistribution } from './constructs/api-distribution.js';
+import { EdgeWebAcl } from './constructs/edge-waf.js';
 
 /** Logical ids that `infra/sam-env.json` and operators rely on; never let them be hashed. */
 export const LOGICAL_IDS = {
@@ -40,6 +42,8 @@ const tokenTimeoutSeconds = (providerTimeoutMs: number): number =>
 
 export interface TokenExchangeStackProps extends StackProps {
   config: StackConfig;
+  /** `edge=waf` outside us-east-1: the WebACL of the us-east-1 edge stack. */
+  webAclArn?: string;
 }
 
 export class TokenExchangeStack extends Stack {
@@ -83,8 +87,9 @@ export class TokenExchangeStack extends Stack {
       createDefaultStage: false,
     });
 
+    // Behind CloudFront (edge=waf) the distribution serves the custom domain instead.
     const domain =
-      config.customDomain === undefined
+      config.customDomain === undefined || config.edge !== undefined
         ? undefined
         : new DomainName(this, 'CustomDomain', {
             domainName: config.customDomain.domainName,
@@ -119,7 +124,8 @@ export class TokenExchangeStack extends Stack {
     });
 
     const apiUrl = `${this.api.apiEndpoint}/`;
-    const issuer = config.customDomain === undefined ? apiUrl : `https://${config.customDomain.domainName}/`;
+    const edge = config.edge === undefined ? undefined : this.addEdge(config, props.webAclArn);
+    const issuer = edge?.url ?? (config.customDomain === undefined ? apiUrl : `https://${config.customDomain.domainName}/`);
 
     const environment: Record<string, string> = {
       TABLE_NAME: this.table.tableName,
@@ -131,6 +137,7 @@ export class TokenExchangeStack extends Stack {
       PROVIDER_TIMEOUT_MS: String(config.providerTimeoutMs),
       ACCESS_TOKEN_TTL_SECONDS: String(config.accessTokenTtlSeconds),
       NODE_OPTIONS: '--enable-source-maps',
+      ...(edge ? { ORIGIN_VERIFY_SECRET: edge.originVerifySecret } : {}),
       // sam local only sets variables the template declares; empty values are ignored by the SDK.
       ...(config.samLocal ? { AWS_ENDPOINT_URL_DYNAMODB: '', AWS_ENDPOINT_URL_KMS: '' } : {}),
     };
@@ -189,6 +196,21 @@ export class TokenExchangeStack extends Stack {
     }
   }
 
+  /** DESIGN section 12 `edge=waf`: CloudFront with the WebACL, in front of the API. */
+  private addEdge(config: StackConfig, webAclArn: string | undefined): ApiDistribution {
+    const aclArn = webAclArn ?? new EdgeWebAcl(this, 'EdgeWebAcl', { rateLimit: config.edge!.wafRateLimit }).webAcl.attrArn;
+    const edge = new ApiDistribution(this, 'Edge', {
+      api: this.api,
+      webAclArn: aclArn,
+      ...(config.customDomain ? { customDomain: config.customDomain } : {}),
+    });
+    new CfnOutput(this, 'DistributionDomainName', {
+      value: edge.distribution.distributionDomainName,
+      description: 'CloudFront domain (the CNAME/alias target of a custom domain)',
+    });
+    return edge;
+  }
+
   /** IAM needs key ARNs; a bare key id is taken to live in this stack's account and region. */
   private kmsKeyArn(keyIdOrArn: string): string {
     return keyIdOrArn.startsWith('arn:') ? keyIdOrArn : this.formatArn({ service: 'kms', resource: 'key', resourceName: keyIdOrArn });
@@ -198,8 +220,29 @@ export class TokenExchangeStack extends Stack {
 /** Reads the context of `app` and adds the stack it describes: what `infra/app.ts` runs. */
 export const addTokenExchangeStack = (app: App): TokenExchangeStack => {
   const config = readStackConfig(app.node);
-  return new TokenExchangeStack(app, config.stackName, {
-    config,
-    description: 'Social access-token exchange: HTTP API, Lambda, DynamoDB, KMS signing key',
+  const description = 'Social access-token exchange: HTTP API, Lambda, DynamoDB, KMS signing key';
+  if (config.edge === undefined) return new TokenExchangeStack(app, config.stackName, { config, description });
+  const env = { region: config.edge.region, ...(process.env.CDK_DEFAULT_ACCOUNT ? { account: process.env.CDK_DEFAULT_ACCOUNT } : {}) };
+  if (config.edge.region === WEB_ACL_REGION) return new TokenExchangeStack(app, config.stackName, { config, description, env });
+  // A CLOUDFRONT-scope WebACL can only be created in us-east-1: a small stack there holds it.
+  const waf = new EdgeWafStack(app, `${config.stackName}-EdgeWaf`, {
+    env: { ...env, region: WEB_ACL_REGION },
+    crossRegionReferences: true,
+    description: `WebACL (CLOUDFRONT scope) in front of ${config.stackName}`,
+    rateLimit: config.edge.wafRateLimit,
   });
+  // The cross-region reference also orders the deployments: the WebACL first.
+  return new TokenExchangeStack(app, config.stackName, { config, description, env, crossRegionReferences: true, webAclArn: waf.webAclArn });
 };
+
+export const WEB_ACL_REGION = 'us-east-1';
+
+/** The us-east-1 companion stack of `edge=waf`: only the WebACL. */
+export class EdgeWafStack extends Stack {
+  readonly webAclArn: string;
+
+  constructor(scope: Construct, id: string, props: StackProps & { rateLimit: number }) {
+    super(scope, id, props);
+    this.webAclArn = new EdgeWebAcl(this, 'EdgeWebAcl', { rateLimit: props.rateLimit }).webAcl.attrArn;
+  }
+}
