@@ -177,8 +177,10 @@ export class TokenExchangeStack extends Stack {
     const tokenIntegration = new HttpLambdaIntegration('TokenIntegration', token);
     const userinfoIntegration = new HttpLambdaIntegration('UserinfoIntegration', userinfo);
     const discoveryIntegration = new HttpLambdaIntegration('DiscoveryIntegration', discovery);
-    this.api.addRoutes({ path: '/oauth/access_token', methods: [HttpMethod.POST], integration: tokenIntegration });
-    this.api.addRoutes({ path: '/userinfo', methods: [HttpMethod.GET, HttpMethod.POST], integration: userinfoIntegration });
+    // OPTIONS (CORS preflights, DESIGN section 12) goes to the route's own function, which knows
+    // the clients' allowed origins; a CorsConfiguration on the API would answer them instead.
+    this.api.addRoutes({ path: '/oauth/access_token', methods: [HttpMethod.POST, HttpMethod.OPTIONS], integration: tokenIntegration });
+    this.api.addRoutes({ path: '/userinfo', methods: [HttpMethod.GET, HttpMethod.POST, HttpMethod.OPTIONS], integration: userinfoIntegration });
     this.api.addRoutes({ path: '/.well-known/openid-configuration', methods: [HttpMethod.GET], integration: discoveryIntegration });
     this.api.addRoutes({ path: '/.well-known/jwks.json', methods: [HttpMethod.GET], integration: discoveryIntegration });
 

@@ -136,7 +136,7 @@ describe('default deployment', () => {
     ({ json, template, outdir } = synth({}, { bundle: true }));
   });
 
-  it('routes the five public routes to their functions through Lambda proxy integrations (payload 2.0)', () => {
+  it('routes the public routes and their preflights to their functions through Lambda proxy integrations (payload 2.0)', () => {
     const routes = resourcesOfType(json, 'AWS::ApiGatewayV2::Route').map(([, route]) => {
       const integrationId = route.Properties.Target['Fn::Join'][1][1].Ref;
       const integration = json.Resources[integrationId].Properties;
@@ -146,12 +146,14 @@ describe('default deployment', () => {
     });
     expect(Object.fromEntries(routes)).toEqual({
       'POST /oauth/access_token': 'TokenFunction',
+      'OPTIONS /oauth/access_token': 'TokenFunction',
       'GET /userinfo': 'UserinfoFunction',
       'POST /userinfo': 'UserinfoFunction',
+      'OPTIONS /userinfo': 'UserinfoFunction',
       'GET /.well-known/openid-configuration': 'DiscoveryFunction',
       'GET /.well-known/jwks.json': 'DiscoveryFunction',
     });
-    expect(routes).toHaveLength(5);
+    expect(routes).toHaveLength(7);
   });
 
   it('serves one auto-deployed $default stage, throttled, with access logs that carry no paths or headers', () => {
@@ -270,7 +272,7 @@ describe('default deployment', () => {
 
   it('lets only this API invoke the functions', () => {
     const permissions = resourcesOfType(json, 'AWS::Lambda::Permission');
-    expect(permissions).toHaveLength(5);
+    expect(permissions).toHaveLength(7);
     for (const [, permission] of permissions) {
       expect(permission.Properties.Principal).toBe('apigateway.amazonaws.com');
       expect(JSON.stringify(permission.Properties.SourceArn)).toMatch(/"Ref":"HttpApi/);
