@@ -20,6 +20,8 @@ export interface RuntimeConfig {
   dynamoTimeoutMs: number;
   /** An ID token with an unknown `kid` refetches the provider's JWKS at most this often (DESIGN section 10). */
   jwksCooldownMs: number;
+  /** Behind CloudFront (`edge=waf`): the secret every request must carry (DESIGN section 12). */
+  originVerifySecret?: string;
 }
 
 export class ConfigurationError extends Error {
@@ -62,5 +64,6 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     // DynamoDB Local on a busy laptop is far slower, so the local stack raises it.
     dynamoTimeoutMs: positiveInteger(env, 'DYNAMODB_TIMEOUT_MS', 1_000),
     jwksCooldownMs: positiveInteger(env, 'JWKS_REFETCH_COOLDOWN_SECONDS', 60) * 1000,
+    ...(env.ORIGIN_VERIFY_SECRET ? { originVerifySecret: env.ORIGIN_VERIFY_SECRET } : {}),
   };
 };

@@ -36,6 +36,18 @@ export interface StackConfig {
   auditLogRetentionDays: number;
   /** Reserved concurrency of the token function: caps what it can take from the account pool. */
   tokenReservedConcurrency?: number;
+  /** Context `edge=waf`: CloudFront and AWS WAF in front of the HTTP API (DESIGN section 12). */
+  edge?: EdgeConfig;
+}
+
+export interface EdgeConfig {
+  /**
+   * Region of the main stack (context `region`, else CDK_DEFAULT_REGION). A CLOUDFRONT-scope
+   * WebACL exists only in us-east-1: elsewhere it goes to a small second stack there.
+   */
+  region: string;
+  /** WAF rate rule: requests per IP in 5 minutes before WAF answers 429 itself. */
+  wafRateLimit: number;
 }
 
 export interface ContextReader {
@@ -52,7 +64,10 @@ export const CONTEXT_DEFAULTS = {
   accessTokenTtlSeconds: 86400,
   stage: 'prod',
   auditLogRetentionDays: 365,
+  wafRateLimit: 500,
 } as const;
+
+const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
 
 const ALG_OF_SPEC: Record<SigningKeySpec, SigningAlg> = { RSA_2048: 'RS256', ECC_NIST_P256: 'ES256' };
 
@@ -181,7 +196,24 @@ export const readStackConfig = (ctx: ContextReader): StackConfig => {
   if (ctx.tryGetContext('tokenReservedConcurrency') !== undefined) {
     config.tokenReservedConcurrency = positiveInt(ctx, 'tokenReservedConcurrency', 1);
   }
+  if (oneOf<'none' | 'waf'>(ctx, 'edge', ['none', 'waf'], 'none') === 'waf') config.edge = readEdgeConfig(ctx, certificateArn);
   if (activeKeyId !== undefined) config.activeKeyId = activeKeyId;
   if (domainName !== undefined && certificateArn !== undefined) config.customDomain = { domainName, certificateArn };
   return config;
+};
+
+const readEdgeConfig = (ctx: ContextReader, certificateArn: string | undefined): EdgeConfig => {
+  const region = text(ctx, 'region') ?? process.env.CDK_DEFAULT_REGION;
+  if (region === undefined) {
+    throw new Error('context "edge=waf" needs the main stack\'s region: pass -c region=REGION (or set CDK_DEFAULT_REGION)');
+  }
+  if (!REGION.test(region)) fail('region', 'an AWS region such as eu-west-1', region);
+  // CloudFront serves the custom domain then, and takes certificates from us-east-1 only.
+  if (certificateArn !== undefined && !certificateArn.includes(':acm:us-east-1:')) {
+    fail('certificateArn', 'a us-east-1 ACM certificate when edge=waf', certificateArn);
+  }
+  // AWS WAF rate-based rules count at least 10 requests per window.
+  const wafRateLimit = positiveInt(ctx, 'wafRateLimit', CONTEXT_DEFAULTS.wafRateLimit, 2_000_000_000);
+  if (wafRateLimit < 10) fail('wafRateLimit', 'at least 10 (the AWS WAF minimum)', wafRateLimit);
+  return { region, wafRateLimit };
 };

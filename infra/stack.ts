@@ -25,6 +25,8 @@ import { createApiFunction } from './constructs/api-function.js';
 import { ServiceAlarms } from './constructs/alarms.js';
 import { ServiceDashboard } from './constructs/dashboard.js';
 import { StackKeys } from './constructs/keys.js';
+import { ApiDistribution } from './constructs/api-distribution.js';
+import { EdgeWebAcl } from './constructs/edge-waf.js';
 
 /** Logical ids that `infra/sam-env.json` and operators rely on; never let them be hashed. */
 export const LOGICAL_IDS = {
@@ -53,6 +55,8 @@ const tokenTimeoutSeconds = (providerTimeoutMs: number): number =>
 
 export interface TokenExchangeStackProps extends StackProps {
   config: StackConfig;
+  /** `edge=waf` outside us-east-1: the WebACL of the us-east-1 edge stack. */
+  webAclArn?: string;
 }
 
 export class TokenExchangeStack extends Stack {
@@ -100,7 +104,7 @@ export class TokenExchangeStack extends Stack {
       createDefaultStage: false,
       // With a custom domain the issuer is that domain; a second, unlisted URL would only
       // be a way around whatever fronts the domain.
-      disableExecuteApiEndpoint: config.customDomain !== undefined,
+      disableExecuteApiEndpoint: config.customDomain !== undefined && config.edge === undefined,
     });
     Validations.of(this.api).acknowledge({
       id: 'AwsSolutions-APIG4',
@@ -108,8 +112,9 @@ export class TokenExchangeStack extends Stack {
         'Public OAuth/OIDC endpoints: clients authenticate in the body (client_id + provider token) or with a Bearer token the function checks; discovery and JWKS are public by specification',
     });
 
+    // Behind CloudFront (edge=waf) the distribution serves the custom domain instead.
     const domain =
-      config.customDomain === undefined
+      config.customDomain === undefined || config.edge !== undefined
         ? undefined
         : new DomainName(this, 'CustomDomain', {
             domainName: config.customDomain.domainName,
@@ -142,9 +147,11 @@ export class TokenExchangeStack extends Stack {
       },
     });
 
-    // With a custom domain the execute-api URL is switched off: the domain is the only URL.
-    const apiUrl = config.customDomain === undefined ? `${this.api.apiEndpoint}/` : `https://${config.customDomain.domainName}/`;
-    const issuer = apiUrl;
+    // With a custom domain (and no CloudFront in front) the execute-api URL is switched off:
+    // the domain is the only URL. Behind CloudFront the execute-api endpoint is the origin.
+    const apiUrl = config.customDomain === undefined || config.edge !== undefined ? `${this.api.apiEndpoint}/` : `https://${config.customDomain.domainName}/`;
+    const edge = config.edge === undefined ? undefined : this.addEdge(config, props.webAclArn);
+    const issuer = edge?.url ?? apiUrl;
 
     const environment: Record<string, string> = {
       TABLE_NAME: this.table.tableName,
@@ -159,6 +166,7 @@ export class TokenExchangeStack extends Stack {
       METRICS_NAMESPACE: stackMetricsNamespace(this.stackName),
       POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
       NODE_OPTIONS: '--enable-source-maps',
+      ...(edge ? { ORIGIN_VERIFY_SECRET: edge.originVerifySecret } : {}),
       // sam local only sets variables the template declares; empty values are ignored by the SDK.
       // Without a key id the token function still decrypts (a ciphertext names its key), so
       // sam local works against the local KMS endpoint without one more env-file entry.
@@ -223,9 +231,11 @@ export class TokenExchangeStack extends Stack {
     const oauthTokenIntegration = new HttpLambdaIntegration('OAuthTokenIntegration', oauthToken);
     const userinfoIntegration = new HttpLambdaIntegration('UserinfoIntegration', userinfo);
     const discoveryIntegration = new HttpLambdaIntegration('DiscoveryIntegration', discovery);
-    this.api.addRoutes({ path: '/oauth/access_token', methods: [HttpMethod.POST], integration: tokenIntegration });
-    this.api.addRoutes({ path: '/oauth/token', methods: [HttpMethod.POST], integration: oauthTokenIntegration });
-    this.api.addRoutes({ path: '/userinfo', methods: [HttpMethod.GET, HttpMethod.POST], integration: userinfoIntegration });
+    // OPTIONS (CORS preflights, DESIGN section 12) goes to the route's own function, which knows
+    // the clients' allowed origins; a CorsConfiguration on the API would answer them instead.
+    this.api.addRoutes({ path: '/oauth/access_token', methods: [HttpMethod.POST, HttpMethod.OPTIONS], integration: tokenIntegration });
+    this.api.addRoutes({ path: '/oauth/token', methods: [HttpMethod.POST, HttpMethod.OPTIONS], integration: oauthTokenIntegration });
+    this.api.addRoutes({ path: '/userinfo', methods: [HttpMethod.GET, HttpMethod.POST, HttpMethod.OPTIONS], integration: userinfoIntegration });
     this.api.addRoutes({ path: '/.well-known/openid-configuration', methods: [HttpMethod.GET], integration: discoveryIntegration });
     this.api.addRoutes({ path: '/.well-known/jwks.json', methods: [HttpMethod.GET], integration: discoveryIntegration });
 
@@ -287,6 +297,21 @@ export class TokenExchangeStack extends Stack {
     return topic;
   }
 
+  /** DESIGN section 12 `edge=waf`: CloudFront with the WebACL, in front of the API. */
+  private addEdge(config: StackConfig, webAclArn: string | undefined): ApiDistribution {
+    const aclArn = webAclArn ?? new EdgeWebAcl(this, 'EdgeWebAcl', { rateLimit: config.edge!.wafRateLimit }).webAcl.attrArn;
+    const edge = new ApiDistribution(this, 'Edge', {
+      api: this.api,
+      webAclArn: aclArn,
+      ...(config.customDomain ? { customDomain: config.customDomain } : {}),
+    });
+    new CfnOutput(this, 'DistributionDomainName', {
+      value: edge.distribution.distributionDomainName,
+      description: 'CloudFront domain (the CNAME/alias target of a custom domain)',
+    });
+    return edge;
+  }
+
   /** IAM needs key ARNs; a bare key id is taken to live in this stack's account and region. */
   private kmsKeyArn(keyIdOrArn: string): string {
     return keyIdOrArn.startsWith('arn:') ? keyIdOrArn : this.formatArn({ service: 'kms', resource: 'key', resourceName: keyIdOrArn });
@@ -296,8 +321,29 @@ export class TokenExchangeStack extends Stack {
 /** Reads the context of `app` and adds the stack it describes: what `infra/app.ts` runs. */
 export const addTokenExchangeStack = (app: App): TokenExchangeStack => {
   const config = readStackConfig(app.node);
-  return new TokenExchangeStack(app, config.stackName, {
-    config,
-    description: 'Social access-token exchange: HTTP API, Lambda, DynamoDB, KMS signing key',
+  const description = 'Social access-token exchange: HTTP API, Lambda, DynamoDB, KMS signing key';
+  if (config.edge === undefined) return new TokenExchangeStack(app, config.stackName, { config, description });
+  const env = { region: config.edge.region, ...(process.env.CDK_DEFAULT_ACCOUNT ? { account: process.env.CDK_DEFAULT_ACCOUNT } : {}) };
+  if (config.edge.region === WEB_ACL_REGION) return new TokenExchangeStack(app, config.stackName, { config, description, env });
+  // A CLOUDFRONT-scope WebACL can only be created in us-east-1: a small stack there holds it.
+  const waf = new EdgeWafStack(app, `${config.stackName}-EdgeWaf`, {
+    env: { ...env, region: WEB_ACL_REGION },
+    crossRegionReferences: true,
+    description: `WebACL (CLOUDFRONT scope) in front of ${config.stackName}`,
+    rateLimit: config.edge.wafRateLimit,
   });
+  // The cross-region reference also orders the deployments: the WebACL first.
+  return new TokenExchangeStack(app, config.stackName, { config, description, env, crossRegionReferences: true, webAclArn: waf.webAclArn });
 };
+
+export const WEB_ACL_REGION = 'us-east-1';
+
+/** The us-east-1 companion stack of `edge=waf`: only the WebACL. */
+export class EdgeWafStack extends Stack {
+  readonly webAclArn: string;
+
+  constructor(scope: Construct, id: string, props: StackProps & { rateLimit: number }) {
+    super(scope, id, props);
+    this.webAclArn = new EdgeWebAcl(this, 'EdgeWebAcl', { rateLimit: props.rateLimit }).webAcl.attrArn;
+  }
+}

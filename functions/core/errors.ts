@@ -9,6 +9,8 @@ export type OAuthErrorCode =
   | 'invalid_token'
   | 'temporarily_unavailable'
   | 'server_error'
+  | 'too_many_requests'
+  | 'access_denied'
   // RFC 6749 section 5.2 and RFC 8693 section 2.2.2, for POST /oauth/token (DESIGN section 9).
   | 'invalid_client'
   | 'invalid_grant'
@@ -26,10 +28,14 @@ export class OAuthError extends Error {
     readonly description: string,
     /** Machine-readable cause for audit logs and metrics; never sent to the client. */
     readonly reason: string = error,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; retryAfterSeconds?: number },
   ) {
-    super(description, options);
+    super(description, options === undefined ? undefined : { cause: options.cause });
+    if (options?.retryAfterSeconds !== undefined) this.retryAfterSeconds = Math.max(1, Math.ceil(options.retryAfterSeconds));
   }
+
+  /** Sent as `Retry-After` (RFC 9110 section 10.2.3) with 429s and the 503s that know when to come back. */
+  readonly retryAfterSeconds?: number;
 
   toJSON(): { error: OAuthErrorCode; error_description: string } {
     return { error: this.error, error_description: this.description };
@@ -37,6 +43,13 @@ export class OAuthError extends Error {
 }
 
 export const isOAuthError = (value: unknown): value is OAuthError => value instanceof OAuthError;
+
+/** Reason of a refusal made without calling the provider (open circuit): not a failed attempt. */
+export const PROVIDER_CIRCUIT_OPEN = 'provider_circuit_open';
+
+/** Whether a failed verification cost a provider call, so it counts against the caller's limit. */
+export const costProviderCall = (error: unknown): boolean =>
+  !(error instanceof OAuthError && (error.reason === PROVIDER_CIRCUIT_OPEN || error.status === 429));
 
 export const LEGACY_ACCESS_TOKEN_GRANT = 'http://auth0.com/oauth/legacy/grant-type/access_token';
 
@@ -67,6 +80,18 @@ export const errors = {
     new OAuthError(401, 'invalid_token', description, 'invalid_bearer_token'),
   unavailable: (description: string, reason: string, cause?: unknown) =>
     new OAuthError(503, 'temporarily_unavailable', description, reason, { cause }),
+  /** DESIGN section 12: over a per-IP or per-client limit, answered before any provider call. */
+  tooManyRequests: (description: string, reason: string, retryAfterSeconds: number) =>
+    new OAuthError(429, 'too_many_requests', description, reason, { retryAfterSeconds }),
+  /** A provider said "slow down": 503 with the provider's own wait when it gave one. */
+  providerThrottled: (description: string, reason: string, retryAfterSeconds: number, cause?: unknown) =>
+    new OAuthError(503, 'temporarily_unavailable', description, reason, { cause, retryAfterSeconds }),
+  /** A provider's app-wide limit was hit moments ago: no call is made until the circuit closes. */
+  circuitOpen: (provider: string, retryAfterSeconds: number) =>
+    new OAuthError(503, 'temporarily_unavailable', `${provider} is rate limiting this service; retry later`, PROVIDER_CIRCUIT_OPEN, { retryAfterSeconds }),
+  /** Behind CloudFront: a request that did not come through the distribution (DESIGN section 12). */
+  notThroughEdge: () =>
+    new OAuthError(403, 'access_denied', 'requests must come through the service URL', 'origin_verify_missing'),
   unexpected: (cause?: unknown) =>
     new OAuthError(500, 'server_error', 'Unexpected error', 'unexpected', { cause }),
 } as const;

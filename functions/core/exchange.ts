@@ -1,13 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { errors } from './errors.js';
+import { costProviderCall, errors } from './errors.js';
 import { auth0UserId } from './profile.js';
 import { parseScope } from './scope.js';
 import { issueTokens } from './issue-tokens.js';
 import { LEGACY_ACCESS_TOKEN_GRANT } from './errors.js';
 import { STRATEGIES } from './strategies.js';
+import { attemptLimitsOf } from './rate-limits.js';
 import { constantTimeEqual } from './constant-time.js';
 import type { TokenRequest } from './token-request.js';
 import type {
+  AttemptLimiter,
   Clock,
   IdTokenSigner,
   LoginRecord,
@@ -26,11 +28,15 @@ export interface ExchangeDependencies {
   signer: IdTokenSigner;
   clock: Clock;
   accessTokenTtlSeconds: number;
+  /** DESIGN section 12 limits around the provider verification; none when absent. */
+  limiter?: AttemptLimiter;
 }
 
 export interface ExchangeContext {
   /** Issuer URL with trailing slash (the id_token's `iss`). */
   issuer: string;
+  /** The caller's IP, for the per-IP failure limit. */
+  sourceIp?: string;
 }
 
 /** RFC 6749 section 5.1 success body, as Auth0's legacy endpoint answers it. */
@@ -72,14 +78,20 @@ export const exchangeToken = async (
   if (!facts.subjectKinds.includes('access_token')) throw errors.invalidProviderToken('no_access_token_for_strategy');
   if (facts.requiresTokenSecret && !request.access_token_secret) throw errors.missingParameter('access_token_secret');
 
-  const profile = await deps.verifier.verify(connection, {
-    accessToken: request.access_token,
-    ...(request.access_token_secret ? { accessTokenSecret: request.access_token_secret } : {}),
-    ...(request.user_id ? { userId: request.user_id } : {}),
-  });
-  if (request.user_id !== undefined && !constantTimeEqual(request.user_id, profile.provider_user_id)) {
-    throw errors.invalidProviderToken('user_id_mismatch');
-  }
+  const verify = async () => {
+    const verified = await deps.verifier.verify(connection, {
+      accessToken: request.access_token,
+      ...(request.access_token_secret ? { accessTokenSecret: request.access_token_secret } : {}),
+      ...(request.user_id ? { userId: request.user_id } : {}),
+    });
+    if (request.user_id !== undefined && !constantTimeEqual(request.user_id, verified.provider_user_id)) {
+      throw errors.invalidProviderToken('user_id_mismatch');
+    }
+    return verified;
+  };
+  const profile = deps.limiter
+    ? await deps.limiter.guard({ clientId: client.client_id, sourceIp: context.sourceIp }, attemptLimitsOf(client), verify, costProviderCall)
+    : await verify();
 
   const scopes = parseScope(request.scope);
   const now = deps.clock.now();

@@ -24,7 +24,12 @@ export const METRIC_NAMES = {
   serverError: 'ExchangeServerError',
   latency: 'ExchangeLatency',
   providerLatency: 'ProviderLatency',
+  /** A provider refused OUR app credentials (Facebook's app token): an operator must act. */
+  providerCredentialsRejected: 'ProviderCredentialsRejected',
 } as const;
+
+/** Failure reasons that mean our own provider credentials were refused (DESIGN section 12). */
+export const CREDENTIALS_REJECTED_REASONS: ReadonlySet<string> = new Set(['facebook_app_token_rejected']);
 
 interface MetricDefinition {
   Name: string;
@@ -84,6 +89,10 @@ export const recordExchange = (exchange: ExchangeMetrics, now = Date.now()): voi
     },
     now,
   );
+  if (exchange.reason !== undefined && CREDENTIALS_REJECTED_REASONS.has(exchange.reason)) {
+    // No dimension: the alarm (infra/constructs/alarms.ts) watches the total.
+    emf([[]], [count(METRIC_NAMES.providerCredentialsRejected)], { Reason: exchange.reason, [METRIC_NAMES.providerCredentialsRejected]: 1 }, now);
+  }
 };
 
 /** One EMF record per provider call (the `observe` hook of the provider HTTP client). */

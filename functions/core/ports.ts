@@ -124,3 +124,39 @@ export interface SubjectVerifier {
 export interface SingleUseStore {
   claim(key: string, expiresAt: number): Promise<boolean>;
 }
+
+/** The browser origins of the tenant's clients (DESIGN section 12, `allowed_origins`). */
+export interface OriginDirectory {
+  /** The client's allowed origins; empty for an unknown client. */
+  ofClient(clientId: string): Promise<readonly string[]>;
+  /** Whether some client allows the origin: all a preflight, which names no client, can check. */
+  anyClientAllows(origin: string): Promise<boolean>;
+}
+
+/** Who a provider-calling request counts against. */
+export interface AttemptSubject {
+  clientId: string;
+  /** The caller's IP (the viewer's behind CloudFront); undefined when unknown, then only the per-client cap applies. */
+  sourceIp: string | undefined;
+}
+
+/** The client's `rate_limits` with defaults applied; 0 disables a limit. */
+export interface AttemptLimits {
+  perIpFailuresPerMinute: number;
+  perClientPerSecond: number;
+}
+
+/**
+ * DESIGN section 12 limits on requests that make provider calls, shared by every grant that
+ * verifies a provider token. `guard` answers a 429 OAuthError (with `retryAfterSeconds`) before
+ * running `attempt` when the subject is over a limit, and counts `attempt`'s failures. A
+ * failure `countsAsFailure` rejects (one that made no provider call) is not counted.
+ */
+export interface AttemptLimiter {
+  guard<T>(
+    subject: AttemptSubject,
+    limits: AttemptLimits,
+    attempt: () => Promise<T>,
+    countsAsFailure?: (error: unknown) => boolean,
+  ): Promise<T>;
+}

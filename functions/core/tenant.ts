@@ -30,6 +30,27 @@ const knownGrantType = v.pipe(
   ),
 );
 
+
+/**
+ * An origin exactly as a browser serialises it (RFC 6454 section 6.1): lower-case scheme and
+ * host, an optional port, nothing after. Custom schemes (`capacitor://localhost`,
+ * `ionic://localhost`) are what Capacitor and Ionic web views send. `*` and `null` are refused:
+ * a wildcard would hand every site the user's tokens, and `null` is what sandboxed pages send.
+ */
+const ORIGIN = /^[a-z][a-z0-9+.-]*:\/\/(\[[0-9a-f:.]+\]|[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*)(:\d{1,5})?$/;
+const originSchema = v.pipe(
+  v.string('an allowed origin must be a string'),
+  v.check((value) => ORIGIN.test(value), 'an allowed origin must be scheme://host[:port] in lower case, without a path or a trailing slash'),
+);
+
+const limitSchema = (what: string) =>
+  v.pipe(
+    v.number(`${what} must be a number`),
+    v.integer(`${what} must be a whole number`),
+    v.minValue(0, `${what} must be 0 (off) or more`),
+    v.maxValue(1_000_000, `${what} must be at most 1000000`),
+  );
+
 // Strict objects: a misspelt key (`grant_type`, `client`) must be an error, not a silently
 // ignored setting.
 const ClientSchema = v.strictObject({
@@ -45,6 +66,21 @@ const ClientSchema = v.strictObject({
       v.maxValue(2_592_000, 'id_token_lifetime must be at most 2592000 seconds (30 days)'),
     ),
     36_000,
+  ),
+  /**
+   * Browser origins (DESIGN section 12) allowed to call the token endpoints and /userinfo for
+   * this client: exact `scheme://host[:port]`, as browsers send them in `Origin`.
+   */
+  allowed_origins: v.optional(v.array(originSchema, 'allowed_origins must be an array of origins')),
+  /** Limits on provider-calling requests (DESIGN section 12); a missing key takes its default, 0 disables. */
+  rate_limits: v.optional(
+    v.strictObject(
+      {
+        per_ip_failures_per_minute: v.optional(limitSchema('rate_limits.per_ip_failures_per_minute')),
+        per_client_per_second: v.optional(limitSchema('rate_limits.per_client_per_second')),
+      },
+      'rate_limits must be an object',
+    ),
   ),
   /**
    * Automatic linking by email is deliberately not offered (account takeover through an
@@ -276,3 +312,6 @@ const stripUndefined = <T extends object>(value: T): T =>
 export const hasLegacyGrant = (client: ClientConfig): boolean => client.grant_types.includes(LEGACY_ACCESS_TOKEN_GRANT);
 
 export type { Strategy };
+
+// The limits' defaults live in rate-limits.ts, which the token bundle takes without this schema.
+export { attemptLimitsOf, DEFAULT_RATE_LIMITS } from './rate-limits.js';

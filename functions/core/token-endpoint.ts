@@ -31,6 +31,8 @@ export interface GrantOutcome {
 export interface GrantContext {
   /** Issuer URL with trailing slash (the id_token's `iss`). */
   issuer: string;
+  /** The caller's IP (the viewer's behind CloudFront), for the per-IP limits of DESIGN section 12. */
+  sourceIp?: string;
 }
 
 export type TokenEndpointDependencies = { tenants: TenantDirectory } & TokenExchangeDependencies & RefreshTokenDependencies;

@@ -2,7 +2,9 @@ import { errors } from '../core/errors.js';
 import { logger } from '../core/logger.js';
 import { claimNamesFor } from '../core/scope.js';
 import { withTrailingSlash, type SigningAlg } from '../config.js';
-import { issuerFromRequest, toHttpRequest, type ApiGatewayEvent } from '../http/event.js';
+import { issuerFromRequest, toHttpRequest } from '../http/event.js';
+import { CORS_ROUTES } from '../http/cors.js';
+import { withEdge, type EdgeDependencies } from '../http/edge.js';
 import { errorResponse, jsonResponse, toOAuthError, type HttpResult } from '../http/response.js';
 
 export interface DiscoveryDependencies {
@@ -10,6 +12,7 @@ export interface DiscoveryDependencies {
   /** The active key's algorithm. */
   signingAlg: SigningAlg;
   jwks(): Promise<{ keys: readonly { alg?: string }[] }>;
+  edge?: EdgeDependencies;
 }
 
 /**
@@ -66,7 +69,7 @@ const publishedAlgs = async (deps: DiscoveryDependencies): Promise<{ algs: Signi
 };
 
 /** `GET /.well-known/openid-configuration` and `GET /.well-known/jwks.json`. */
-export const handleDiscoveryEvent = async (event: ApiGatewayEvent, deps: DiscoveryDependencies): Promise<HttpResult> => {
+export const handleDiscoveryEvent = withEdge<DiscoveryDependencies>(CORS_ROUTES['/.well-known/openid-configuration'], async (event, deps): Promise<HttpResult> => {
   try {
     const http = toHttpRequest(event, 0);
     if (http.path.endsWith('/.well-known/openid-configuration')) {
@@ -81,4 +84,4 @@ export const handleDiscoveryEvent = async (event: ApiGatewayEvent, deps: Discove
   } catch (error) {
     return errorResponse(error);
   }
-};
+});

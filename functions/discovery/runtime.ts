@@ -11,5 +11,10 @@ export const createDiscoveryDependencies = (config: RuntimeConfig, endpoints: Se
     retired: config.retiredKeyIds,
     timeoutMs: KMS_DEADLINE_MS,
   });
-  return { issuer: config.issuer, signingAlg: config.signingAlg, jwks: () => keyRing.jwks() };
+  return {
+    issuer: config.issuer,
+    signingAlg: config.signingAlg,
+    jwks: () => keyRing.jwks(),
+    ...(config.originVerifySecret ? { edge: { originVerifySecret: config.originVerifySecret } } : {}),
+  };
 };

@@ -23,7 +23,8 @@ export const errorResponse = (error: unknown, extraHeaders: Record<string, strin
   if (oauth.status >= 500) {
     logger.error('request failed', { reason: oauth.reason, status: oauth.status, cause: causeSummary(oauth.cause ?? error) });
   }
-  return jsonResponse(oauth.status, oauth.toJSON(), { ...NO_STORE, ...extraHeaders });
+  const retryAfter: Record<string, string> = oauth.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(oauth.retryAfterSeconds) };
+  return jsonResponse(oauth.status, oauth.toJSON(), { ...NO_STORE, ...retryAfter, ...extraHeaders });
 };
 
 export const toOAuthError = (error: unknown): OAuthError => (error instanceof OAuthError ? error : errors.unexpected(error));

@@ -7,7 +7,9 @@ import {
   type ParsedTokenRequest,
   type TokenEndpointDependencies,
 } from '../core/token-endpoint.js';
-import { issuerFromRequest, toHttpRequest, type ApiGatewayEvent } from '../http/event.js';
+import { issuerFromRequest, toHttpRequest } from '../http/event.js';
+import { CORS_ROUTES } from '../http/cors.js';
+import { withEdge, type EdgeDependencies } from '../http/edge.js';
 import { errorResponse, jsonResponse, toOAuthError, type HttpResult } from '../http/response.js';
 
 export interface OAuthTokenHandlerDependencies {
@@ -16,17 +18,21 @@ export interface OAuthTokenHandlerDependencies {
   issuer: string | undefined;
   /** Time limit of one request; default REQUEST_DEADLINE_MS. */
   deadlineMs?: number;
+  /** CORS, origin verification behind CloudFront, the caller's IP (DESIGN section 12). */
+  edge?: EdgeDependencies;
 }
 
 /** `POST /oauth/token` (DESIGN section 9): parse, call the core, format. */
-export const handleOAuthTokenEvent = async (event: ApiGatewayEvent, deps: OAuthTokenHandlerDependencies): Promise<HttpResult> => {
+export const handleOAuthTokenEvent = withEdge<OAuthTokenHandlerDependencies>(CORS_ROUTES['/oauth/token'], async (event, deps, edge): Promise<HttpResult> => {
   const started = performance.now();
   let parsed: ParsedTokenRequest | undefined;
   try {
     const http = toHttpRequest(event, MAX_BODY_BYTES);
     parsed = parseTokenEndpointRequest({ contentType: http.headers['content-type'], text: http.body });
+    edge.attribute(parsed.request.client_id);
+    const context = { issuer: deps.issuer ?? issuerFromRequest(http), ...(edge.sourceIp ? { sourceIp: edge.sourceIp } : {}) };
     const outcome = await withinDeadline(
-      runTokenRequest(parsed, deps.endpoint, { issuer: deps.issuer ?? issuerFromRequest(http) }),
+      runTokenRequest(parsed, deps.endpoint, context),
       deps.deadlineMs ?? REQUEST_DEADLINE_MS,
     );
     auditExchange({
@@ -51,4 +57,4 @@ export const handleOAuthTokenEvent = async (event: ApiGatewayEvent, deps: OAuthT
     });
     return errorResponse(oauth);
   }
-};
+});

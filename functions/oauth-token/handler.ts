@@ -7,5 +7,5 @@ export const handler = lambdaEntry(() => {
   const config = loadConfig();
   const endpoint = createOAuthTokenDependencies(config);
   endpoint.prefetchSigningKey();
-  return { endpoint, issuer: config.issuer };
+  return { endpoint, issuer: config.issuer, edge: endpoint.edge };
 }, handleOAuthTokenEvent);

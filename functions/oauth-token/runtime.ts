@@ -10,12 +10,15 @@ import { createTokenStore } from '../store/token-store.js';
 import { createUserStore } from '../store/user-store.js';
 import { createKmsSigner } from '../tokens/kms-signer.js';
 import type { TokenEndpointDependencies } from '../core/token-endpoint.js';
+import { createAttemptLimiter } from '../store/attempt-limiter.js';
+import { edgeDependencies } from '../http/edge-runtime.js';
+import type { EdgeDependencies } from '../http/edge.js';
 
 /** The composition root of `POST /oauth/token`: its collaborators, built once per container. */
 export const createOAuthTokenDependencies = (
   config: RuntimeConfig,
   endpoints: ServiceEndpoints = {},
-): TokenEndpointDependencies & { prefetchSigningKey(): void } => {
+): TokenEndpointDependencies & { prefetchSigningKey(): void; edge: EdgeDependencies } => {
   const client = createDocumentClient({
     requestTimeoutMs: config.dynamoTimeoutMs,
     ...(endpoints.dynamoEndpoint ? { endpoint: endpoints.dynamoEndpoint } : {}),
@@ -45,6 +48,9 @@ export const createOAuthTokenDependencies = (
     signer,
     clock: { now: () => new Date() },
     accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+    // One count per client and IP, shared with the legacy endpoint (DESIGN section 12).
+    limiter: createAttemptLimiter({ client, tableName: config.tableName }),
+    edge: edgeDependencies(config, client),
     // The kid's GetPublicKey starts early, overlapping the first request's verification;
     // setImmediate lets the request in hand go first (as in the token function).
     prefetchSigningKey: () => void setImmediate(() => void signer.kid().catch(() => undefined)),

@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import * as v from 'valibot';
 import { errors } from '../core/errors.js';
 import { allSettledOrThrow, compactClaims, idString, integerish, lenientText } from './claims.js';
-import type { ProviderResponse } from './http.js';
+import { providerRateLimited, type ProviderResponse, type RateLimitScope } from './http.js';
 import { endpointUrl, type NormalizedProfile, type ProfileClaims, type ProviderAdapter } from './types.js';
 
 /**
@@ -45,12 +45,35 @@ const GraphErrorSchema = v.object({
  */
 const TRANSIENT_CODES = new Set([1, 2, 4, 17, 32, 341, 613]);
 
+/**
+ * Graph's rate-limit codes by what they limit (DESIGN section 12): 4 is the app's own
+ * request budget, spent for every user alike; 17 (user), 32 (page) and 613 (per-call-type
+ * limits) concern one user or token, so they must not stop sign-in for everyone.
+ */
+const APP_RATE_LIMIT_CODES = new Set([4]);
+const USER_RATE_LIMIT_CODES = new Set([17, 32, 613]);
+
+const rateLimitScopeOf = (code: number | undefined): RateLimitScope | undefined =>
+  code === undefined ? undefined : APP_RATE_LIMIT_CODES.has(code) ? 'app' : USER_RATE_LIMIT_CODES.has(code) ? 'user' : undefined;
+
+/** For an HTTP 429 from Graph: app-wide only when the body says code 4. */
+const scopeOf429 = (body: unknown): RateLimitScope => rateLimitScopeOf(graphErrorOf(body)?.code) ?? 'user';
+
 const throwIfTransient = (body: unknown): void => {
   const error = graphErrorOf(body);
+  const scope = rateLimitScopeOf(error?.code);
+  if (scope !== undefined) throw providerRateLimited(PROVIDER, scope);
   if (error && (error.is_transient === true || (error.code !== undefined && TRANSIENT_CODES.has(error.code)))) {
     throw errors.unavailable('facebook is rate limiting or temporarily unavailable', 'provider_rate_limited');
   }
 };
+
+/**
+ * Reason of the 503 for Graph refusing our own app token on debug_token (wrong app id or
+ * secret in the connection, or a reset secret): an operator's problem, counted by its own
+ * metric and alarm, not a 401 that would tell every user their token is bad.
+ */
+export const FACEBOOK_APP_TOKEN_REJECTED = 'facebook_app_token_rejected';
 
 const DebugTokenSchema = v.object({
   data: v.looseObject({
@@ -60,9 +83,13 @@ const DebugTokenSchema = v.object({
   }),
 });
 
-const ValidGrantSchema = v.looseObject({
+/** Read first: a token of another app, or an APP token (which has no user_id), is a 401. */
+const GrantOwnerSchema = v.looseObject({
   app_id: idString,
   type: v.string(),
+});
+
+const ValidGrantSchema = v.looseObject({
   user_id: idString,
   expires_at: integerish,
   data_access_expires_at: v.optional(integerish),
@@ -101,18 +128,20 @@ const checkDebugToken = (response: ProviderResponse, appId: string, nowMs: numbe
     throwIfTransient(response.body);
     // debug_token answers a bad *input* token with 200 and is_valid=false; a 4xx means Graph
     // refused our app access token (wrong app id or secret in the connection).
-    throw errors.invalidProviderToken('facebook_app_credentials_rejected');
+    throw errors.unavailable('facebook refused this service\'s app credentials', FACEBOOK_APP_TOKEN_REJECTED);
   }
   const parsed = v.safeParse(DebugTokenSchema, response.body);
   if (!parsed.success) throw malformed('debug_token');
   const { data } = parsed.output;
   if (data.is_valid !== true) throw errors.invalidProviderToken(graphRejectionReason(data.error?.code, data.error?.subcode));
 
+  const owner = v.safeParse(GrantOwnerSchema, data);
+  if (!owner.success) throw malformed('debug_token');
+  if (owner.output.app_id !== appId) throw errors.invalidProviderToken('facebook_app_mismatch');
+  if (owner.output.type !== 'USER') throw errors.invalidProviderToken('facebook_not_user_token');
   const grant = v.safeParse(ValidGrantSchema, data);
   if (!grant.success) throw malformed('debug_token');
-  const { app_id, type, user_id, expires_at, data_access_expires_at } = grant.output;
-  if (app_id !== appId) throw errors.invalidProviderToken('facebook_app_mismatch');
-  if (type !== 'USER') throw errors.invalidProviderToken('facebook_not_user_token');
+  const { user_id, expires_at, data_access_expires_at } = grant.output;
   // expires_at 0 is how debug_token reports a token that never expires (the Access Token
   // Debugger shows "Never"); is_valid above remains the authority for those.
   if (expires_at !== 0 && expires_at * 1000 <= nowMs) throw errors.invalidProviderToken('expired');
@@ -173,6 +202,7 @@ export const facebook: ProviderAdapter = {
         url: endpointUrl(facebook, options, 'debug_token'),
         searchParams: { input_token: token, access_token: `${options.client_id}|${options.client_secret}` },
         idempotent: true,
+        rateLimitScope: scopeOf429,
       }),
       context.http.call({
         provider: PROVIDER,
@@ -185,6 +215,7 @@ export const facebook: ProviderAdapter = {
           appsecret_proof: appsecretProof(token, options.client_secret),
         },
         idempotent: true,
+        rateLimitScope: scopeOf429,
       }),
     ]);
 

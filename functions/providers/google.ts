@@ -122,6 +122,8 @@ export const google: ProviderAdapter = {
         url: endpointUrl(google, options, 'tokeninfo'),
         searchParams: { access_token: token },
         idempotent: true,
+        // Google's 429 is the project's quota, shared by every user.
+        rateLimitScope: 'app',
       }),
       context.http.call({
         provider: PROVIDER,
@@ -130,6 +132,7 @@ export const google: ProviderAdapter = {
         url: endpointUrl(google, options, 'userinfo'),
         headers: { authorization: `Bearer ${token}` },
         idempotent: true,
+        rateLimitScope: 'app',
       }),
     ]);
 

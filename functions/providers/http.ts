@@ -7,7 +7,7 @@ export interface ProviderHttpOptions {
    * the backoff between attempts and the body read together.
    */
   timeoutMs?: number;
-  /** Extra attempts for idempotent calls on network errors, 5xx and 429. */
+  /** Extra attempts for idempotent calls on network errors and 5xx (never on 429: DESIGN section 12). */
   retries?: number;
   /** Called once per finished call, for latency metrics. Never receives URLs with queries. */
   observe?: (sample: { provider: string; endpoint: string; ms: number; status: number | 'error' }) => void;
@@ -30,11 +30,19 @@ export interface ProviderCall {
   perAttemptHeaders?: () => Record<string, string>;
   /** Sent as application/x-www-form-urlencoded. */
   form?: Record<string, string>;
-  /** Safe to repeat: retried on network errors, 5xx and 429. */
+  /** Safe to repeat: retried on network errors and 5xx. */
   idempotent: boolean;
   /** A 2xx with an empty body is a valid answer (Apple's revoke), its body undefined. */
   emptyBodyOk?: boolean;
+  /**
+   * What an HTTP 429 from this endpoint limits (DESIGN section 12): 'app' for our whole app
+   * (opens the connection's circuit), 'user' for this user or token only. A function reads the
+   * answer's body. Default 'user': one throttled user must not stop sign-in for everyone.
+   */
+  rateLimitScope?: RateLimitScope | ((body: unknown) => RateLimitScope);
 }
+
+export type RateLimitScope = 'app' | 'user';
 
 export interface ProviderResponse {
   status: number;
@@ -48,7 +56,8 @@ export interface ProviderHttp {
   /**
    * Performs one provider call. Resolves with 2xx and 4xx answers (the adapter decides
    * what a 4xx means); rejects with a 503 OAuthError when the provider is unreachable,
-   * times out, keeps answering 5xx/429, or sends a 2xx that is not JSON.
+   * times out, keeps answering 5xx, answers 429 (not retried, see `providerRateLimited`),
+   * or sends a 2xx that is not JSON.
    */
   call(call: ProviderCall): Promise<ProviderResponse>;
 }
@@ -61,7 +70,11 @@ export const DEFAULT_PROVIDER_TIMEOUT_MS = 5_000;
  * (a Bearer header), so such a value is a token no provider issued: a 401, not an outage.
  */
 const UNSENDABLE_HEADER_VALUE = /[\0\r\n\u0100-\uffff]/;
-const RETRYABLE_STATUSES = [429, 500, 502, 503, 504];
+/**
+ * 429 is not among them: a provider that says "slow down" is obeyed at once, since each retry
+ * spends more of the app's quota (DESIGN section 12).
+ */
+const RETRYABLE_STATUSES = [500, 502, 503, 504];
 
 export const createProviderHttp = (options: ProviderHttpOptions = {}): ProviderHttp => {
   const timeout = options.timeoutMs ?? DEFAULT_PROVIDER_TIMEOUT_MS;
@@ -74,7 +87,7 @@ export const createProviderHttp = (options: ProviderHttpOptions = {}): ProviderH
       limit: retries,
       methods: ['get', 'post'],
       statusCodes: RETRYABLE_STATUSES,
-      afterStatusCodes: [429, 503],
+      afterStatusCodes: [503],
       // A slow provider has already used its whole timeout: retrying would double the
       // request budget past what a login can wait for.
       retryOnTimeout: false,
@@ -117,7 +130,11 @@ export const createProviderHttp = (options: ProviderHttpOptions = {}): ProviderH
       } catch (error) {
         if (error instanceof HTTPError) {
           status = error.response.status;
-          if (status >= 400 && status < 500 && status !== 429) {
+          if (status === 429) {
+            const scope = typeof call.rateLimitScope === 'function' ? call.rateLimitScope(await readJsonOrUndefined(error.response)) : (call.rateLimitScope ?? 'user');
+            throw providerRateLimited(call.provider, scope, retryAfterOf(error.response.headers), safeCause(call, error));
+          }
+          if (status >= 400 && status < 500) {
             return { status, body: await readJsonOrUndefined(error.response) };
           }
           throw errors.unavailable(`${call.provider} is unavailable (HTTP ${status})`, 'provider_unavailable', safeCause(call, error));
@@ -166,4 +183,38 @@ const readJsonOrUndefined = async (response: Response): Promise<unknown> => {
   } catch {
     return undefined;
   }
+};
+
+/** Reasons of a provider's "slow down"; the verifier opens the connection's circuit on the app one. */
+export const RATE_LIMIT_REASONS: Readonly<Record<RateLimitScope, string>> = {
+  app: 'provider_rate_limited_app',
+  user: 'provider_rate_limited_user',
+};
+
+/** DESIGN section 12: the wait is the provider's when it gave one, else 30 s, and at most 60 s. */
+export const DEFAULT_RATE_LIMIT_WAIT_SECONDS = 30;
+export const MAX_RATE_LIMIT_WAIT_SECONDS = 60;
+
+export const providerRateLimited = (provider: string, scope: RateLimitScope, waitSeconds?: number, cause?: unknown) =>
+  errors.providerThrottled(
+    scope === 'app' ? `${provider} is rate limiting this service; retry later` : `${provider} is rate limiting this user; retry later`,
+    RATE_LIMIT_REASONS[scope],
+    Math.min(MAX_RATE_LIMIT_WAIT_SECONDS, Math.max(1, waitSeconds ?? DEFAULT_RATE_LIMIT_WAIT_SECONDS)),
+    cause,
+  );
+
+/**
+ * Seconds to wait from `Retry-After` (RFC 9110 section 10.2.3: seconds or an HTTP date) or,
+ * as X sends it, `x-rate-limit-reset` (epoch seconds); undefined when neither is usable.
+ */
+export const retryAfterOf = (headers: Headers, nowMs = Date.now()): number | undefined => {
+  const retryAfter = headers.get('retry-after')?.trim();
+  if (retryAfter) {
+    if (/^\d+$/.test(retryAfter)) return Number(retryAfter);
+    const at = Date.parse(retryAfter);
+    if (!Number.isNaN(at)) return Math.ceil((at - nowMs) / 1000);
+  }
+  const reset = headers.get('x-rate-limit-reset')?.trim();
+  if (reset && /^\d+$/.test(reset)) return Math.ceil(Number(reset) - nowMs / 1000);
+  return undefined;
 };

@@ -66,6 +66,9 @@ export const twitter: ProviderAdapter = {
       url: url.toString(),
       perAttemptHeaders: () => ({ authorization: sign().authorization }),
       idempotent: true,
+      // verify_credentials is limited per user token (75 per 15 minutes): one user's 429
+      // says nothing about anyone else's sign-in.
+      rateLimitScope: 'user',
     });
 
     if (response.status >= 400) throw errors.invalidProviderToken(rejectionReason(response.body));

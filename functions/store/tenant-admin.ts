@@ -1,8 +1,9 @@
-import { DeleteCommand, PutCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { isDeepStrictEqual } from 'node:util';
 import { itemKeys, type ItemKey } from './keys.js';
 import type { ConnectionConfig, Tenant } from '../core/tenant.js';
 import { matchesFingerprint, sealConnection, secretsOf, withoutSecrets, type SecretSealer } from './connection-secrets.js';
+import { ORIGIN_INDEX_KEY } from './client-origins.js';
 
 export interface ApplyReport {
   created: string[];
@@ -84,14 +85,17 @@ export const applyTenant = async (options: {
     );
     (current ? report.updated : report.created).push(item.label);
   }
+  const keptClients: unknown[] = tenant.clients.map((entry) => entry as unknown);
   for (const stale of existing.values()) {
     if (options.prune) {
       await client.send(new DeleteCommand({ TableName: tableName, Key: stale.key }));
       report.deleted.push(stale.label);
     } else {
       report.stale.push(stale.label);
+      if (stale.key.pk.startsWith('CLIENT#')) keptClients.push(stale.config);
     }
   }
+  await writeOriginIndex(client, tableName, keptClients, report);
   return report;
 };
 
@@ -141,4 +145,26 @@ const readConfigItems = async (client: DynamoDBDocumentClient, tableName: string
     start = page.LastEvaluatedKey;
   } while (start);
   return items;
+};
+
+/**
+ * The union of the allowed origins of every client left in the table (those kept as stale
+ * too), for preflights (store/client-origins.ts). Written only when it changes.
+ */
+const writeOriginIndex = async (client: DynamoDBDocumentClient, tableName: string, clients: unknown[], report: ApplyReport) => {
+  const origins = [
+    ...new Set(
+      clients.flatMap((config) => {
+        const list = (config as { allowed_origins?: unknown } | undefined)?.allowed_origins;
+        return Array.isArray(list) ? list.filter((origin): origin is string => typeof origin === 'string') : [];
+      }),
+    ),
+  ].sort();
+  const { Item: current } = await client.send(new GetCommand({ TableName: tableName, Key: ORIGIN_INDEX_KEY, ConsistentRead: true }));
+  if (current === undefined && origins.length === 0) return;
+  if (current !== undefined && isDeepStrictEqual(current.origins, origins)) return;
+  await client.send(
+    new PutCommand({ TableName: tableName, Item: { ...ORIGIN_INDEX_KEY, type: 'cors', origins, updated_at: new Date().toISOString() } }),
+  );
+  (current ? report.updated : report.created).push('allowed origins index');
 };

@@ -7,5 +7,5 @@ export const handler = lambdaEntry(() => {
   const config = loadConfig();
   const exchange = createExchangeDependencies(config);
   exchange.prefetchSigningKey();
-  return { exchange, issuer: config.issuer };
+  return { exchange, issuer: config.issuer, edge: exchange.edge };
 }, handleTokenEvent);

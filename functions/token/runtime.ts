@@ -8,10 +8,16 @@ import { createKmsSecretOpener } from '../store/kms-secrets.js';
 import { createTokenStore } from '../store/token-store.js';
 import { createUserStore } from '../store/user-store.js';
 import { createKmsSigner } from '../tokens/kms-signer.js';
+import { createAttemptLimiter } from '../store/attempt-limiter.js';
 import type { ExchangeDependencies } from '../core/exchange.js';
+import { edgeDependencies } from '../http/edge-runtime.js';
+import type { EdgeDependencies } from '../http/edge.js';
 
 /** The token function's collaborators, built once per container. */
-export const createExchangeDependencies = (config: RuntimeConfig, endpoints: ServiceEndpoints = {}): ExchangeDependencies & { prefetchSigningKey(): void } => {
+export const createExchangeDependencies = (
+  config: RuntimeConfig,
+  endpoints: ServiceEndpoints = {},
+): ExchangeDependencies & { prefetchSigningKey(): void; edge: EdgeDependencies } => {
   const client = createDocumentClient({
     requestTimeoutMs: config.dynamoTimeoutMs,
     ...(endpoints.dynamoEndpoint ? { endpoint: endpoints.dynamoEndpoint } : {}),
@@ -36,6 +42,9 @@ export const createExchangeDependencies = (config: RuntimeConfig, endpoints: Ser
     signer,
     clock: { now: () => new Date() },
     accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+    limiter: createAttemptLimiter({ client, tableName: config.tableName }),
+    // The token endpoints' CORS and origin-verify settings, sharing this container's DynamoDB client.
+    edge: edgeDependencies(config, client),
     // One GetPublicKey for the kid, started early so it overlaps the first request's
     // config read and provider call; afterwards each signature is exactly one KMS Sign.
     // setImmediate lets the request in hand go first as far as it can without waiting (its

@@ -1,25 +1,29 @@
 import { errors, OAuthError } from '../core/errors.js';
 import { hashAccessToken } from '../core/issue-tokens.js';
 import { claimsForScopes } from '../core/scope.js';
-import { toHttpRequest, type ApiGatewayEvent, type HttpRequest } from '../http/event.js';
+import { toHttpRequest, type HttpRequest } from '../http/event.js';
+import { CORS_ROUTES } from '../http/cors.js';
+import { withEdge, type EdgeDependencies } from '../http/edge.js';
 import { errorResponse, jsonResponse, toOAuthError, type HttpResult } from '../http/response.js';
 import type { TokenStore, UserStore } from '../core/ports.js';
 
 export interface UserinfoDependencies {
   tokens: TokenStore;
   users: UserStore;
+  edge?: EdgeDependencies;
 }
 
 const MAX_BODY_BYTES = 4 * 1024;
 
 /** OIDC Core 5.3 UserInfo, with RFC 6750 bearer-token errors. */
-export const handleUserinfoEvent = async (event: ApiGatewayEvent, deps: UserinfoDependencies): Promise<HttpResult> => {
+export const handleUserinfoEvent = withEdge<UserinfoDependencies>(CORS_ROUTES['/userinfo'], async (event, deps, edge): Promise<HttpResult> => {
   try {
     const http = toHttpRequest(event, MAX_BODY_BYTES);
     const token = accessTokenOf(http);
     if (!token) throw missingCredentials();
     const record = await deps.tokens.find(hashAccessToken(token));
     if (!record) throw errors.invalidBearerToken();
+    edge.attribute(record.clientId);
     const profile = await deps.users.getProfile(record.userId);
     if (!profile) throw errors.invalidBearerToken('the user of this access token no longer exists');
     const scopes = record.scope.split(' ').filter(Boolean);
@@ -28,7 +32,7 @@ export const handleUserinfoEvent = async (event: ApiGatewayEvent, deps: Userinfo
     const oauth = toOAuthError(error);
     return errorResponse(oauth, bearerChallenge(oauth));
   }
-};
+});
 
 const MISSING_CREDENTIALS = 'missing_bearer_token';
 

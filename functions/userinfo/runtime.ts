@@ -3,6 +3,7 @@ import type { ServiceEndpoints } from '../clients.js';
 import { createDocumentClient } from '../store/dynamo.js';
 import { createTokenStore } from '../store/token-store.js';
 import { createUserStore } from '../store/user-store.js';
+import { edgeDependencies } from '../http/edge-runtime.js';
 import type { UserinfoDependencies } from './handle.js';
 
 /** The userinfo function's collaborators: DynamoDB reads only, no KMS, no providers. */
@@ -14,5 +15,6 @@ export const createUserinfoDependencies = (config: RuntimeConfig, endpoints: Ser
   return {
     tokens: createTokenStore({ client, tableName: config.tableName }),
     users: createUserStore({ client, tableName: config.tableName }),
+    edge: edgeDependencies(config, client),
   };
 };

@@ -81,6 +81,7 @@ export class ServiceAlarms extends Construct {
       datapoints: 2,
     });
     this.add('ExchangeServerErrors', custom(METRIC_NAMES.serverError), 1, 'An exchange answered 500 (a bug or a misconfiguration)');
+    this.add('ProviderCredentialsRejected', custom(METRIC_NAMES.providerCredentialsRejected), 1, 'A provider refused our app credentials (Facebook app token): check the connection secret');
     this.add(
       'RequestDeadline',
       custom(METRIC_NAMES.unavailable, { Reason: 'request_deadline' }),

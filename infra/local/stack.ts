@@ -19,6 +19,7 @@ import { handleUserinfoEvent } from '../../functions/userinfo/handle.js';
 import { handleDiscoveryEvent } from '../../functions/discovery/handle.js';
 import type { Tenant } from '../../functions/core/tenant.js';
 import type { ApiGatewayEvent } from '../../functions/http/event.js';
+import type { EdgeDependencies } from '../../functions/http/edge.js';
 import { startDynamoDbLocal, type DynamoDbLocalHandle } from './dynamodb-local.js';
 import { startKmsEndpoint } from './kms/server.js';
 import { prebuildFunctions, startApiGateway, type FunctionStats, type ModuleRoute } from './api-gateway.js';
@@ -70,6 +71,8 @@ export interface LocalStackOptions {
   configCacheTtlSeconds?: number;
   /** Unknown-kid JWKS refetch cool-down of POST /oauth/token; default 60 s. */
   jwksCooldownSeconds?: number;
+  /** Act as the API behind CloudFront (`edge=waf`): requests must carry this origin-verify secret. */
+  originVerifySecret?: string;
   /**
    * 'lambda': serve through the real `functions/<name>/handler.ts` modules, bundled as
    * deployed and run in Lambda-like containers (worker threads, one request at a time each,
@@ -88,9 +91,9 @@ export interface LocalStackOptions {
 
 /** The collaborators of the functions, as built for an inline stack. */
 export interface Runtime {
-  exchange: ExchangeDependencies;
+  exchange: ExchangeDependencies & { edge?: EdgeDependencies };
   /** POST /oauth/token. */
-  oauthToken: TokenEndpointDependencies;
+  oauthToken: TokenEndpointDependencies & { edge?: EdgeDependencies };
   userinfo: UserinfoDependencies;
   discovery: DiscoveryDependencies;
 }
@@ -132,6 +135,9 @@ export const ROUTES = [
   'GET /.well-known/jwks.json',
   'GET /userinfo',
   'POST /userinfo',
+  'OPTIONS /oauth/access_token',
+  'OPTIONS /oauth/token',
+  'OPTIONS /userinfo',
 ] as const;
 
 /**
@@ -230,6 +236,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       CONFIG_CACHE_TTL_SECONDS: String(options.configCacheTtlSeconds ?? 30),
       DYNAMODB_TIMEOUT_MS: String(options.dynamoTimeoutMs ?? 5000),
       JWKS_REFETCH_COOLDOWN_SECONDS: String(options.jwksCooldownSeconds ?? 60),
+      ...(options.originVerifySecret ? { ORIGIN_VERIFY_SECRET: options.originVerifySecret } : {}),
     };
 
     const port = options.port ?? 3000;
@@ -250,6 +257,10 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
           route('GET', '/.well-known/jwks.json', 'discovery'),
           route('GET', '/userinfo', 'userinfo'),
           route('POST', '/userinfo', 'userinfo'),
+          // DESIGN section 12: preflights go to the route's own function.
+          route('OPTIONS', '/oauth/access_token', 'token'),
+          route('OPTIONS', '/oauth/token', 'oauthToken'),
+          route('OPTIONS', '/userinfo', 'userinfo'),
         ],
         functions: {
           // Exactly what a Lambda function would see; the handlers build their runtime from it.
@@ -267,22 +278,22 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
         ...host,
         payloadVersion,
         routes: [
-          {
-            method: 'POST',
+          ...['POST', 'OPTIONS'].map((method) => ({
+            method,
             path: '/oauth/access_token',
-            handler: (event: ApiGatewayEvent) => handleTokenEvent(event, { exchange: current().exchange, issuer }),
-          },
-          {
-            method: 'POST',
+            handler: (event: ApiGatewayEvent) => handleTokenEvent(event, { exchange: current().exchange, issuer, edge: current().exchange.edge }),
+          })),
+          ...['POST', 'OPTIONS'].map((method) => ({
+            method,
             path: '/oauth/token',
-            handler: (event: ApiGatewayEvent) => handleOAuthTokenEvent(event, { endpoint: current().oauthToken, issuer }),
-          },
+            handler: (event: ApiGatewayEvent) => handleOAuthTokenEvent(event, { endpoint: current().oauthToken, issuer, edge: current().oauthToken.edge }),
+          })),
           ...['/.well-known/openid-configuration', '/.well-known/jwks.json'].map((path) => ({
             method: 'GET',
             path,
             handler: (event: ApiGatewayEvent) => handleDiscoveryEvent(event, current().discovery),
           })),
-          ...['GET', 'POST'].map((method) => ({
+          ...['GET', 'POST', 'OPTIONS'].map((method) => ({
             method,
             path: '/userinfo',
             handler: (event: ApiGatewayEvent) => handleUserinfoEvent(event, current().userinfo),

@@ -145,7 +145,7 @@ describe('default deployment', () => {
     ({ json, template, outdir } = synth({}, { bundle: true }));
   }, 240_000);
 
-  it('routes the six public routes to their functions through Lambda proxy integrations (payload 2.0)', () => {
+  it('routes the public routes and their preflights to their functions through Lambda proxy integrations (payload 2.0)', () => {
     const routes = resourcesOfType(json, 'AWS::ApiGatewayV2::Route').map(([, route]) => {
       const integrationId = route.Properties.Target['Fn::Join'][1][1].Ref;
       const integration = json.Resources[integrationId].Properties;
@@ -156,12 +156,15 @@ describe('default deployment', () => {
     expect(Object.fromEntries(routes)).toEqual({
       'POST /oauth/access_token': 'TokenFunction',
       'POST /oauth/token': 'OAuthTokenFunction',
+      'OPTIONS /oauth/token': 'OAuthTokenFunction',
+      'OPTIONS /oauth/access_token': 'TokenFunction',
       'GET /userinfo': 'UserinfoFunction',
       'POST /userinfo': 'UserinfoFunction',
+      'OPTIONS /userinfo': 'UserinfoFunction',
       'GET /.well-known/openid-configuration': 'DiscoveryFunction',
       'GET /.well-known/jwks.json': 'DiscoveryFunction',
     });
-    expect(routes).toHaveLength(6);
+    expect(routes).toHaveLength(9);
   });
 
   it('serves one auto-deployed $default stage, throttled, with access logs that carry no paths or headers', () => {
@@ -304,7 +307,7 @@ describe('default deployment', () => {
 
   it('lets only this API invoke the functions', () => {
     const permissions = resourcesOfType(json, 'AWS::Lambda::Permission');
-    expect(permissions).toHaveLength(6);
+    expect(permissions).toHaveLength(9);
     for (const [, permission] of permissions) {
       expect(permission.Properties.Principal).toBe('apigateway.amazonaws.com');
       expect(JSON.stringify(permission.Properties.SourceArn)).toMatch(/"Ref":"HttpApi/);

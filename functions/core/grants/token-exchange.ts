@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import * as v from 'valibot';
-import { errors, tokenEndpointErrors } from '../errors.js';
+import { costProviderCall, errors, tokenEndpointErrors } from '../errors.js';
+import { attemptLimitsOf } from '../rate-limits.js';
 import { TOKEN_EXCHANGE_GRANT } from '../grant-types.js';
 import { issueTokens, type IssueDependencies } from '../issue-tokens.js';
 import { parseScope } from '../scope.js';
@@ -8,7 +9,7 @@ import { auth0UserId } from '../profile.js';
 import { optionalParameter, requiredParameter } from '../token-request.js';
 import { ISSUED_TOKEN_TYPE, subjectTokenType, type SubjectTokenType } from './subject-token-types.js';
 import type { ClientConfig, ConnectionConfig } from '../tenant.js';
-import type { Clock, SingleUseStore, SubjectVerifier, TenantDirectory, UserStore } from '../ports.js';
+import type { AttemptLimiter, Clock, SingleUseStore, SubjectVerifier, TenantDirectory, UserStore } from '../ports.js';
 import type { ProfileClaims } from '../ports.js';
 import type { Grant, GrantOutcome } from '../token-endpoint.js';
 
@@ -26,6 +27,8 @@ export interface TokenExchangeDependencies extends IssueDependencies {
   subjects: SubjectVerifier;
   singleUse: SingleUseStore;
   clock: Clock;
+  /** DESIGN section 12 limits on requests that call a provider; shared with the legacy endpoint. */
+  limiter?: AttemptLimiter;
 }
 
 export interface TokenExchangeRequest {
@@ -140,17 +143,24 @@ const run = async (
   request: TokenExchangeRequest,
   client: ClientConfig,
   deps: TokenExchangeDependencies,
-  context: { issuer: string },
+  context: { issuer: string; sourceIp?: string },
 ): Promise<GrantOutcome> => {
   const type = subjectTokenType(request.subject_token_type) as SubjectTokenType;
   const connection = await selectConnection(request, type, client, deps);
 
-  const verified = await deps.subjects.verify(connection, {
-    kind: type.kind,
-    token: request.subject_token,
-    ...(request.nonce !== undefined ? { nonce: request.nonce } : {}),
-    ...(request.access_token_secret !== undefined ? { accessTokenSecret: request.access_token_secret } : {}),
-  });
+  const verify = () =>
+    deps.subjects.verify(connection, {
+      kind: type.kind,
+      token: request.subject_token,
+      ...(request.nonce !== undefined ? { nonce: request.nonce } : {}),
+      ...(request.access_token_secret !== undefined ? { accessTokenSecret: request.access_token_secret } : {}),
+    });
+  // ID tokens are verified locally (a cached JWKS) and are not counted; access tokens and
+  // Apple codes cost provider calls made with our app credentials (DESIGN section 12).
+  const verified =
+    deps.limiter && type.kind !== 'id_token'
+      ? await deps.limiter.guard({ clientId: client.client_id, sourceIp: context.sourceIp }, attemptLimitsOf(client), verify, costProviderCall)
+      : await verify();
   const { profile } = verified;
 
   const scopes = parseScope(request.scope);

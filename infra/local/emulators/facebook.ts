@@ -43,7 +43,8 @@ export interface FacebookTokenGrant {
   /** The app the token was issued to. */
   app: { client_id: string; client_secret: string };
   profile: FacebookProfile;
-  type: 'USER' | 'PAGE';
+  /** `APP`: an app access token, which debug_token describes without any `user_id`. */
+  type: 'USER' | 'PAGE' | 'APP';
   /** Seconds from now until expiry; negative = already expired; 0 = never expires. */
   expiresIn: number;
   /** `revoked`: the user removed the app (Graph subcode 458). */
@@ -107,6 +108,7 @@ export const FACEBOOK_USERS = {
  * | `fb-revoked-alice`           | Alice removed the app: `is_valid:false`, subcode 458; /me 400 190/458 | 401      |
  * | `fb-other-app-alice`         | valid, but issued to OTHER_FACEBOOK_APP: `data.app_id` differs and our appsecret_proof is refused (400, code 100) | 401 |
  * | `fb-page-token`              | valid token of our app but `type: "PAGE"`                            | 401      |
+ * | `fb-app-token-other-app`     | an APP token of OTHER_FACEBOOK_APP: `type: "APP"`, no `user_id`       | 401      |
  * | anything else                | "Invalid OAuth access token" (debug_token 200 is_valid:false; /me 400 code 190) | 401 |
  */
 export const FACEBOOK_TEST_TOKENS = {
@@ -117,6 +119,7 @@ export const FACEBOOK_TEST_TOKENS = {
   revoked: 'fb-revoked-alice',
   otherApp: 'fb-other-app-alice',
   page: 'fb-page-token',
+  otherAppsAppToken: 'fb-app-token-other-app',
   unknown: 'fb-not-a-token',
 } as const;
 
@@ -131,6 +134,7 @@ const CATALOGUE: Record<string, FacebookTokenGrant> = {
   [FACEBOOK_TEST_TOKENS.expired]: { app: FACEBOOK_APP, profile: FACEBOOK_USERS.alice, type: 'USER', expiresIn: -3_600, state: 'active', scopes: loginScopes },
   [FACEBOOK_TEST_TOKENS.revoked]: { app: FACEBOOK_APP, profile: FACEBOOK_USERS.alice, type: 'USER', expiresIn: LONG_LIVED, state: 'revoked', scopes: loginScopes },
   [FACEBOOK_TEST_TOKENS.otherApp]: { app: OTHER_FACEBOOK_APP, profile: FACEBOOK_USERS.aliceForOtherApp, type: 'USER', expiresIn: LONG_LIVED, state: 'active', scopes: loginScopes },
+  [FACEBOOK_TEST_TOKENS.otherAppsAppToken]: { app: OTHER_FACEBOOK_APP, profile: FACEBOOK_USERS.page, type: 'APP', expiresIn: 0, state: 'active', scopes: [] },
   [FACEBOOK_TEST_TOKENS.page]: { app: FACEBOOK_APP, profile: FACEBOOK_USERS.page, type: 'PAGE', expiresIn: 0, state: 'active', scopes: ['pages_show_list'] },
 };
 
@@ -231,7 +235,7 @@ const debugToken = (request: EmulatorRequest, tokens: Record<string, FacebookTok
         ...(grant.expiresIn === LONG_LIVED ? { issued_at: now - 3_600 } : {}),
         ...(isPage ? { profile_id: grant.profile.id } : {}),
         scopes: grant.scopes,
-        user_id: grant.debugUserId ?? (isPage ? FACEBOOK_USERS.alice.id : grant.profile.id),
+        ...(grant.type === 'APP' ? {} : { user_id: grant.debugUserId ?? (isPage ? FACEBOOK_USERS.alice.id : grant.profile.id) }),
         ...(problem ? { error: { code: 190, message: problem.message, subcode: problem.subcode } } : {}),
       },
     },
@@ -245,6 +249,7 @@ const me = (request: EmulatorRequest, tokens: Record<string, FacebookTokenGrant>
   if (!grant) return graphError('Invalid OAuth access token - Cannot parse access token', 190);
   const problem = tokenProblem(grant, Math.floor(Date.now() / 1000));
   if (problem) return graphError(problem.message, 190, { error_subcode: problem.subcode });
+  if (grant.type === 'APP') return graphError('An active access token must be used to query information about the current user.', 2500);
 
   // Apps that enable "Require App Secret" (as ours must) get these two GraphMethodExceptions.
   const proof = request.query.get('appsecret_proof');
@@ -269,6 +274,19 @@ const bearerToken = (request: EmulatorRequest) => {
   const header = request.headers.authorization;
   const match = typeof header === 'string' ? /^(?:Bearer|OAuth)\s+(.+)$/i.exec(header) : null;
   return match?.[1];
+};
+
+/**
+ * Graph's rate-limit errors (HTTP 400, `is_transient`): code 4 when the app's own call budget
+ * is spent (with the `x-app-usage` header at 100%), code 17 for one user's.
+ */
+const rateLimitAnswer = (scope: 'app' | 'user'): EmulatorAnswer => {
+  const [code, message] = scope === 'app' ? [4, '(#4) Application request limit reached'] : [17, '(#17) User request limit reached'];
+  return {
+    status: 400,
+    json: { error: { message, type: 'OAuthException', is_transient: true, code, fbtrace_id: traceId() } },
+    headers: scope === 'app' ? { 'x-app-usage': JSON.stringify({ call_count: 100, total_cputime: 12, total_time: 31 }) } : {},
+  };
 };
 
 const ROUTE = /^\/v\d+\.\d+\/(debug_token|me)\/?$/;
@@ -300,6 +318,7 @@ export const startFacebookEmulator = async (options: FacebookEmulatorOptions = {
       return match[1] === 'debug_token' ? debugToken(request, tokens) : me(request, tokens);
     },
     options,
+    { rateLimit: rateLimitAnswer },
   );
   return {
     ...handle,

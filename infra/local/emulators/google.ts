@@ -207,6 +207,22 @@ const userInfo = (request: EmulatorRequest, tokens: Record<string, GoogleTokenGr
   };
 };
 
+/**
+ * Google APIs spell "quota exhausted" as HTTP 429 with an RPC status body; it concerns the
+ * Cloud project, whichever user's token the call carried.
+ */
+const rateLimitAnswer = (): EmulatorAnswer => ({
+  status: 429,
+  json: {
+    error: {
+      code: 429,
+      message: "Quota exceeded for quota metric 'Queries' and limit 'Queries per minute' of service 'oauth2.googleapis.com'.",
+      status: 'RESOURCE_EXHAUSTED',
+    },
+  },
+  headers: { 'retry-after': '20' },
+});
+
 export const startGoogleEmulator = async (options: GoogleEmulatorOptions = {}): Promise<GoogleEmulatorHandle> => {
   const tokens = { ...CATALOGUE, ...options.tokens };
   // Android's Credential Manager: `aud` is the web (server) client, `azp` the Android client.
@@ -230,6 +246,7 @@ export const startGoogleEmulator = async (options: GoogleEmulatorOptions = {}): 
       return undefined;
     },
     options,
+    { rateLimit: rateLimitAnswer },
   );
   return {
     ...handle,

@@ -11,7 +11,18 @@ export type Fault =
   | { kind: 'hang' }
   | { kind: 'garbage' }
   | { kind: 'reset' }
-  | { kind: 'delay'; ms: number };
+  | { kind: 'delay'; ms: number }
+  /**
+   * The provider's own "slow down" answer (DESIGN section 12), in its real shape: 'app' for
+   * our app's whole budget (Graph code 4, Google's 429), 'user' for one user's (Graph code 17,
+   * X's 429 code 88). Emulators without such an answer treat it as a plain 429.
+   */
+  | { kind: 'rate-limit'; scope: 'app' | 'user' };
+
+/** Per-provider answers to the named faults. */
+export interface EmulatorFaultAnswers {
+  rateLimit?: (scope: 'app' | 'user') => EmulatorAnswer;
+}
 
 export interface EmulatorRequest {
   method: string;
@@ -65,6 +76,7 @@ export const startEmulator = async (
   name: string,
   route: EmulatorRoute,
   options: EmulatorOptions = {},
+  faultAnswers: EmulatorFaultAnswers = {},
 ): Promise<EmulatorHandle> => {
   const calls: LoggedCall[] = [];
   let fault: Fault | null = null;
@@ -123,6 +135,8 @@ export const startEmulator = async (
         case 'delay':
           await sleep(active.ms);
           break;
+        case 'rate-limit':
+          return send(res, faultAnswers.rateLimit?.(active.scope) ?? { status: 429, json: { error: 'rate limited' } });
       }
     }
 

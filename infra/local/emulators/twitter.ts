@@ -175,7 +175,17 @@ export const startTwitterEmulator = async (options: TwitterEmulatorOptions = {})
     return { status: 200, json: userJson(user, request.query.get('include_email') === 'true') };
   };
 
-  const handle = await startEmulator('twitter', route, options);
+  // X answers a spent per-user window (verify_credentials: 75 calls per 15 minutes per user
+  // token) with 429 code 88 and the window's x-rate-limit-* headers.
+  const rateLimitAnswer = (): EmulatorAnswer => ({
+    ...xError(429, 88, 'Rate limit exceeded'),
+    headers: {
+      'x-rate-limit-limit': '75',
+      'x-rate-limit-remaining': '0',
+      'x-rate-limit-reset': String(Math.floor(now() / 1000) + 15 * 60),
+    },
+  });
+  const handle = await startEmulator('twitter', route, options, { rateLimit: rateLimitAnswer });
   return { ...handle, endpoints: { verify_credentials: `${handle.url}${VERIFY_CREDENTIALS_PATH}` } };
 };
 

@@ -132,11 +132,11 @@ describe('facebook adapter: rejected tokens → 401', () => {
     expect(error).toMatchObject({ status: 401, reason: 'expired' });
   });
 
-  it('refuses every token when the connection holds a wrong app secret', async () => {
+  it('answers 503, not a 401 for every user, when Graph refuses our own app token (wrong app secret)', async () => {
     const wrongSecret = { ...options, client_secret: OTHER_FACEBOOK_APP.client_secret };
     const error = await rejectionOf(verify(FACEBOOK_TEST_TOKENS.alice, contextWith(), wrongSecret), FACEBOOK_TEST_TOKENS.alice);
 
-    expect(error).toMatchObject({ status: 401, reason: 'facebook_app_credentials_rejected' });
+    expect(error).toMatchObject({ status: 503, reason: 'facebook_app_token_rejected' });
   });
 });
 
@@ -190,13 +190,13 @@ describe('facebook adapter: provider trouble → 503', () => {
     expect(callsTo('/v25.0/me')).toBe(3);
   });
 
-  it('answers 503 when Graph keeps rate-limiting (429)', async () => {
+  it('answers 503 at once when Graph rate-limits with HTTP 429: never retried (DESIGN section 12)', async () => {
     emulator.setFault({ kind: 'status', status: 429, body: '{"error":{"message":"(#4) Application request limit reached","type":"OAuthException","code":4}}' });
 
     const error = await rejectionOf(verify(FACEBOOK_TEST_TOKENS.alice), FACEBOOK_TEST_TOKENS.alice);
 
-    expect(error).toMatchObject({ status: 503, reason: 'provider_unavailable' });
-    expect(emulator.calls).toHaveLength(6);
+    expect(error).toMatchObject({ status: 503, reason: 'provider_rate_limited_app', retryAfterSeconds: 30 });
+    expect(emulator.calls).toHaveLength(2);
   });
 
   it('answers 503 within about the timeout when Graph hangs', async () => {

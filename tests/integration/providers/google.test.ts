@@ -198,13 +198,13 @@ describe('google adapter: provider trouble → 503', () => {
     expect(callsTo('/v1/userinfo')).toBe(3);
   });
 
-  it('answers 503 when Google keeps rate-limiting (429)', async () => {
+  it('answers 503 at once when Google rate-limits (429): never retried, app-wide (DESIGN section 12)', async () => {
     emulator.setFault({ kind: 'status', status: 429, body: '{"error":"rate_limit_exceeded"}' });
 
     const error = await rejectionOf(verify(GOOGLE_TEST_TOKENS.alice), GOOGLE_TEST_TOKENS.alice);
 
-    expect(error).toMatchObject({ status: 503, reason: 'provider_unavailable' });
-    expect(emulator.calls).toHaveLength(6);
+    expect(error).toMatchObject({ status: 503, reason: 'provider_rate_limited_app', retryAfterSeconds: 30 });
+    expect(emulator.calls).toHaveLength(2);
   });
 
   it('answers 503 within about the timeout when Google hangs', async () => {
