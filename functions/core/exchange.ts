@@ -12,6 +12,7 @@ import type {
   IdTokenSigner,
   LoginRecord,
   ProviderVerifier,
+  RefreshTokenStore,
   TenantStore,
   TokenStore,
   UserProfile,
@@ -26,6 +27,8 @@ export interface ExchangeDependencies {
   signer: IdTokenSigner;
   clock: Clock;
   accessTokenTtlSeconds: number;
+  /** Refresh-token families (DESIGN section 11); without it no refresh token is issued. */
+  refreshTokens?: RefreshTokenStore;
 }
 
 export interface ExchangeContext {
@@ -39,6 +42,8 @@ export interface ExchangeResult {
   id_token?: string;
   token_type: 'Bearer';
   expires_in: number;
+  /** With `offline_access`, for a client that has the refresh_token grant (DESIGN section 11). */
+  refresh_token?: string;
 }
 
 export interface ExchangeOutcome {
@@ -100,6 +105,7 @@ export const exchangeToken = async (
       ...(issued.idToken !== undefined ? { id_token: issued.idToken } : {}),
       token_type: 'Bearer',
       expires_in: issued.expiresIn,
+      ...(issued.refreshToken !== undefined ? { refresh_token: issued.refreshToken } : {}),
     },
     userId: issued.userId,
     strategy: connection.strategy,

@@ -1,7 +1,9 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { tokenEndpointErrors } from './errors.js';
+import { REFRESH_TOKEN_GRANT } from './grant-types.js';
 import { claimsForScopes, wantsIdToken } from './scope.js';
-import type { ClientConfig } from './tenant.js';
-import type { IdTokenSigner, LoginRecord, TokenStore, UserProfile } from './ports.js';
+import { refreshTokenPolicy, type ClientConfig } from './tenant.js';
+import type { IdTokenSigner, LoginRecord, RefreshTokenStore, TokenStore, UserProfile } from './ports.js';
 
 /** 32 random bytes, base64url: the opaque access token. Only its SHA-256 is stored. */
 export const newAccessToken = (): string => randomBytes(32).toString('base64url');
@@ -11,7 +13,14 @@ export interface IssueDependencies {
   tokens: TokenStore;
   signer: IdTokenSigner;
   accessTokenTtlSeconds: number;
+  /** Where refresh-token families start (DESIGN section 11); without it none is issued. */
+  refreshTokens?: RefreshTokenStore;
 }
+
+/** RFC 6749 section 6 / OIDC Core 11: a refresh token only for `offline_access` and a client with the grant. */
+export const OFFLINE_ACCESS = 'offline_access';
+export const wantsRefreshToken = (client: ClientConfig, scopes: readonly string[]): boolean =>
+  scopes.includes(OFFLINE_ACCESS) && client.grant_types.includes(REFRESH_TOKEN_GRANT);
 
 export interface IssueRequest {
   /** Issuer URL with trailing slash (the id_token's `iss`). */
@@ -35,6 +44,8 @@ export interface IssueRequest {
 export interface IssuedTokens {
   accessToken: string;
   idToken?: string;
+  /** The first token of a new family, when the scope asked for offline_access. */
+  refreshToken?: string;
   expiresIn: number;
   /** The `sub` the tokens were issued for. */
   userId: string;
@@ -68,24 +79,42 @@ export const issueTokens = async (request: IssueRequest, deps: IssueDependencies
           ...request.extraClaims,
         })
       : Promise.resolve(undefined);
+  const family = deps.refreshTokens && wantsRefreshToken(request.client, request.scopes) ? newFamily(request, deps.refreshTokens) : undefined;
   const saveToken = (userId: string) =>
-    deps.tokens.save({ tokenHash, userId, clientId: request.client.client_id, scope: request.scopes.join(' '), expiresAt });
+    deps.tokens.save({
+      tokenHash,
+      userId,
+      clientId: request.client.client_id,
+      scope: request.scopes.join(' '),
+      expiresAt,
+      ...(family ? { familyId: family.familyId } : {}),
+    });
 
   const { expected } = request;
   const [login, optimisticIdToken] = await Promise.all([
     request.login ?? Promise.resolve<LoginRecord>({ userId: expected.userId, linked: false, profile: expected.profile }),
     idTokenFor(expected.userId, expected.profile),
     saveToken(expected.userId),
+    family?.start(expected.userId, expected.profile),
     ...(request.alongside ?? []),
   ]);
+  // DESIGN section 11: what was written for a blocked user is never handed out.
+  if (login.blocked) throw tokenEndpointErrors.userBlocked();
 
   let idToken = optimisticIdToken;
   if (login.userId !== expected.userId) {
-    [idToken] = await Promise.all([idTokenFor(login.userId, login.profile), saveToken(login.userId)]);
+    // The token item of the same hash is overwritten for the primary; the family started
+    // under the identity's own (tombstoned) user is never reachable from it.
+    [idToken] = await Promise.all([
+      idTokenFor(login.userId, login.profile),
+      saveToken(login.userId),
+      family?.start(login.userId, login.profile),
+    ]);
   }
   return {
     accessToken,
     ...(idToken !== undefined ? { idToken } : {}),
+    ...(family ? { refreshToken: family.token } : {}),
     expiresIn: deps.accessTokenTtlSeconds,
     userId: login.userId,
     profile: login.userId === expected.userId ? expected.profile : login.profile,
@@ -109,5 +138,34 @@ export const idTokenClaims = (input: {
     iat,
     exp: iat + input.lifetime,
     ...claimsForScopes(input.profile, input.scopes),
+  };
+};
+
+/**
+ * A family begins at a login (DESIGN section 11): its absolute lifetime counts from now, and
+ * it remembers the identity that logged in, so unlinking that identity ends it.
+ */
+const newFamily = (request: IssueRequest, store: RefreshTokenStore) => {
+  const token = newAccessToken();
+  const familyId = randomUUID();
+  const policy = refreshTokenPolicy(request.client);
+  const createdAt = Math.floor(request.now.getTime() / 1000);
+  const familyExpiresAt = createdAt + policy.absoluteLifetime;
+  return {
+    token,
+    familyId,
+    start: (userId: string, profile: UserProfile) =>
+      store.startFamily({
+        familyId,
+        userId,
+        clientId: request.client.client_id,
+        scope: request.scopes.join(' '),
+        identity: request.expected.userId,
+        createdAt,
+        familyExpiresAt,
+        tokenHash: hashAccessToken(token),
+        idleExpiresAt: Math.min(createdAt + policy.idleLifetime, familyExpiresAt),
+        profile,
+      }),
   };
 };

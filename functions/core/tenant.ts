@@ -16,6 +16,14 @@ const identifier = (what: string) =>
     v.regex(/^[A-Za-z0-9][A-Za-z0-9._:@|-]*$/, `${what} may only contain letters, digits and . _ : @ | -`),
   );
 
+const lifetime = (what: string, min: number, max: number) =>
+  v.pipe(
+    v.number(`${what} must be a number of seconds`),
+    v.integer(`${what} must be a whole number of seconds`),
+    v.minValue(min, `${what} must be at least ${min} seconds`),
+    v.maxValue(max, `${what} must be at most ${max} seconds`),
+  );
+
 const httpUrl = v.pipe(
   v.string('an endpoint must be a URL string'),
   v.url('an endpoint must be an absolute URL'),
@@ -37,6 +45,17 @@ const ClientSchema = v.strictObject({
       v.maxValue(2_592_000, 'id_token_lifetime must be at most 2592000 seconds (30 days)'),
     ),
     36_000,
+  ),
+  /**
+   * Refresh-token lifetimes in seconds (DESIGN section 11); absent keys take the defaults of
+   * `refreshTokenPolicy`. No default object here, so ClientConfig values built in code stay valid.
+   */
+  refresh_token: v.optional(
+    v.strictObject({
+      idle_lifetime: v.optional(lifetime('refresh_token.idle_lifetime', 60, 31_536_000)),
+      absolute_lifetime: v.optional(lifetime('refresh_token.absolute_lifetime', 60, 31_536_000)),
+      leeway: v.optional(lifetime('refresh_token.leeway', 0, 300)),
+    }),
   ),
   /**
    * Automatic linking by email is deliberately not offered (account takeover through an
@@ -164,3 +183,16 @@ const stripUndefined = <T extends object>(value: T): T =>
   Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as T;
 
 export const hasLegacyGrant = (client: ClientConfig): boolean => client.grant_types.includes(LEGACY_ACCESS_TOKEN_GRANT);
+
+/** A client's refresh-token lifetimes with DESIGN section 11's defaults (15 days idle, 30 absolute, no leeway). */
+export interface RefreshTokenPolicy {
+  idleLifetime: number;
+  absoluteLifetime: number;
+  leeway: number;
+}
+
+export const refreshTokenPolicy = (client: ClientConfig): RefreshTokenPolicy => ({
+  idleLifetime: client.refresh_token?.idle_lifetime ?? 1_296_000,
+  absoluteLifetime: client.refresh_token?.absolute_lifetime ?? 2_592_000,
+  leeway: client.refresh_token?.leeway ?? 0,
+});

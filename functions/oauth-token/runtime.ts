@@ -6,6 +6,7 @@ import { createDocumentClient } from '../store/dynamo.js';
 import { createSingleUseStore } from '../store/single-use.js';
 import { createTenantStore } from '../store/tenant-store.js';
 import { createTokenStore } from '../store/token-store.js';
+import { createRefreshTokenStore } from '../store/refresh-tokens.js';
 import { createUserStore } from '../store/user-store.js';
 import { createKmsSigner } from '../tokens/kms-signer.js';
 import type { TokenEndpointDependencies } from '../core/token-endpoint.js';
@@ -29,6 +30,7 @@ export const createOAuthTokenDependencies = (
     tenants: createTenantStore({ client, tableName: config.tableName, ttlMs: config.configCacheTtlMs }),
     users: createUserStore({ client, tableName: config.tableName }),
     tokens: createTokenStore({ client, tableName: config.tableName }),
+    refreshTokens: createRefreshTokenStore({ client, tableName: config.tableName }),
     singleUse: createSingleUseStore({ client, tableName: config.tableName }),
     subjects: createSubjectVerifier({ timeoutMs: config.providerTimeoutMs, observe: recordProviderCall }),
     signer,

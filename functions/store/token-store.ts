@@ -28,6 +28,7 @@ export const createTokenStore = (options: {
               client_id: record.clientId,
               scope: record.scope,
               expires_at: record.expiresAt,
+              ...(record.familyId !== undefined ? { family_id: record.familyId } : {}),
             },
           }),
         );
@@ -52,6 +53,7 @@ export const createTokenStore = (options: {
         clientId: item.client_id as string,
         scope: item.scope as string,
         expiresAt: item.expires_at,
+        ...(typeof item.family_id === 'string' ? { familyId: item.family_id } : {}),
       } satisfies AccessTokenRecord;
     },
   };

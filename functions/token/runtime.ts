@@ -5,6 +5,7 @@ import { createProviderVerifier } from '../providers/verifier.js';
 import { createDocumentClient } from '../store/dynamo.js';
 import { createTenantStore } from '../store/tenant-store.js';
 import { createTokenStore } from '../store/token-store.js';
+import { createRefreshTokenStore } from '../store/refresh-tokens.js';
 import { createUserStore } from '../store/user-store.js';
 import { createKmsSigner } from '../tokens/kms-signer.js';
 import type { ExchangeDependencies } from '../core/exchange.js';
@@ -25,6 +26,7 @@ export const createExchangeDependencies = (config: RuntimeConfig, endpoints: Ser
     tenants: createTenantStore({ client, tableName: config.tableName, ttlMs: config.configCacheTtlMs }),
     users: createUserStore({ client, tableName: config.tableName }),
     tokens: createTokenStore({ client, tableName: config.tableName }),
+    refreshTokens: createRefreshTokenStore({ client, tableName: config.tableName }),
     verifier: createProviderVerifier({ timeoutMs: config.providerTimeoutMs, observe: recordProviderCall }),
     signer,
     clock: { now: () => new Date() },
