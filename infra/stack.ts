@@ -10,12 +10,13 @@ import {
 } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
-import { AttributeType, BillingMode, CfnTable, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, BillingMode, CfnTable, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { CfnKey, Key, KeySpec, KeyUsage } from 'aws-cdk-lib/aws-kms';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { HANDLER_ENTRIES } from './bundling.js';
+import { BY_USER_INDEX } from '../functions/store/keys.js';
 import { readStackConfig, type StackConfig } from './config.js';
 import { createApiFunction } from './constructs/api-function.js';
 import { ServiceAlarms } from './constructs/alarms.js';
@@ -28,13 +29,19 @@ export const LOGICAL_IDS = {
   userinfo: 'UserinfoFunction',
   discovery: 'DiscoveryFunction',
   oauthToken: 'OAuthTokenFunction',
+  oauthRevoke: 'OAuthRevokeFunction',
 } as const;
 
 const TABLE_ACTIONS = {
   token: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
   userinfo: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'],
-  /** Config and user reads, login writes, access-token and single-use records (conditional puts). */
-  oauthToken: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
+  /**
+   * Config and user reads, login writes, access-token and single-use records (conditional puts);
+   * the refresh's rotation is a TransactWriteItems of a put, an update and two condition checks.
+   */
+  oauthToken: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:ConditionCheckItem'],
+  /** Client config, the refresh token, and the family's revocation (one conditional update). */
+  oauthRevoke: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
 } as const;
 
 /** Two provider timeouts (a call and its retry) plus 5 s for DynamoDB and KMS, under API Gateway's 30 s. */
@@ -66,6 +73,14 @@ export class TokenExchangeStack extends Stack {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     (this.table.node.defaultChild as CfnTable).overrideLogicalId(LOGICAL_IDS.table);
+    // A user's items by user id (functions/store/keys.ts): `users delete` Queries it instead of
+    // scanning the table. Keys only, so it costs little; no function has access to it.
+    this.table.addGlobalSecondaryIndex({
+      indexName: BY_USER_INDEX.name,
+      partitionKey: { name: BY_USER_INDEX.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: BY_USER_INDEX.sortKey, type: AttributeType.STRING },
+      projectionType: ProjectionType.KEYS_ONLY,
+    });
 
     this.signingKey = new Key(this, 'SigningKey', {
       description: `Signs the id_tokens issued by ${this.stackName}`,
@@ -161,6 +176,16 @@ export class TokenExchangeStack extends Stack {
     oauthToken.addToRolePolicy(new PolicyStatement({ actions: [...TABLE_ACTIONS.oauthToken], resources: [this.table.tableArn] }));
     oauthToken.addToRolePolicy(new PolicyStatement({ actions: ['kms:Sign', 'kms:GetPublicKey'], resources: [activeKeyArn] }));
 
+    const oauthRevoke = createApiFunction(this, {
+      logicalId: LOGICAL_IDS.oauthRevoke,
+      entry: HANDLER_ENTRIES.oauthRevoke,
+      description: 'POST /oauth/revoke: RFC 7009 revocation of a refresh token and its family',
+      memorySize: 512,
+      timeout: Duration.seconds(15),
+      environment,
+    });
+    oauthRevoke.addToRolePolicy(new PolicyStatement({ actions: [...TABLE_ACTIONS.oauthRevoke], resources: [this.table.tableArn] }));
+
     const userinfo = createApiFunction(this, {
       logicalId: LOGICAL_IDS.userinfo,
       entry: HANDLER_ENTRIES.userinfo,
@@ -183,15 +208,17 @@ export class TokenExchangeStack extends Stack {
 
     const tokenIntegration = new HttpLambdaIntegration('TokenIntegration', token);
     const oauthTokenIntegration = new HttpLambdaIntegration('OAuthTokenIntegration', oauthToken);
+    const oauthRevokeIntegration = new HttpLambdaIntegration('OAuthRevokeIntegration', oauthRevoke);
     const userinfoIntegration = new HttpLambdaIntegration('UserinfoIntegration', userinfo);
     const discoveryIntegration = new HttpLambdaIntegration('DiscoveryIntegration', discovery);
     this.api.addRoutes({ path: '/oauth/access_token', methods: [HttpMethod.POST], integration: tokenIntegration });
     this.api.addRoutes({ path: '/oauth/token', methods: [HttpMethod.POST], integration: oauthTokenIntegration });
+    this.api.addRoutes({ path: '/oauth/revoke', methods: [HttpMethod.POST], integration: oauthRevokeIntegration });
     this.api.addRoutes({ path: '/userinfo', methods: [HttpMethod.GET, HttpMethod.POST], integration: userinfoIntegration });
     this.api.addRoutes({ path: '/.well-known/openid-configuration', methods: [HttpMethod.GET], integration: discoveryIntegration });
     this.api.addRoutes({ path: '/.well-known/jwks.json', methods: [HttpMethod.GET], integration: discoveryIntegration });
 
-    new ServiceAlarms(this, 'Alarms', { api: this.api, functions: { Token: token, OAuthToken: oauthToken, Userinfo: userinfo, Discovery: discovery } });
+    new ServiceAlarms(this, 'Alarms', { api: this.api, functions: { Token: token, OAuthToken: oauthToken, OAuthRevoke: oauthRevoke, Userinfo: userinfo, Discovery: discovery } });
 
     new CfnOutput(this, 'ApiUrl', { value: apiUrl, description: 'Default endpoint of the HTTP API' });
     new CfnOutput(this, 'Issuer', { value: issuer, description: 'iss of the id_tokens (trailing slash included)' });

@@ -7,6 +7,9 @@ import { applyTenant, type ApplyReport } from '../../functions/store/tenant-admi
 import { createExchangeDependencies } from '../../functions/token/runtime.js';
 import { createOAuthTokenDependencies } from '../../functions/oauth-token/runtime.js';
 import { handleOAuthTokenEvent } from '../../functions/oauth-token/handle.js';
+import { handleRevokeEvent } from '../../functions/oauth-revoke/handle.js';
+import { createRevokeDependencies } from '../../functions/oauth-revoke/runtime.js';
+import type { RevokeDependencies } from '../../functions/core/revoke.js';
 import type { TokenEndpointDependencies } from '../../functions/core/token-endpoint.js';
 import { createUserinfoDependencies } from '../../functions/userinfo/runtime.js';
 import { createDiscoveryDependencies } from '../../functions/discovery/runtime.js';
@@ -73,6 +76,8 @@ export interface Runtime {
   exchange: ExchangeDependencies;
   /** POST /oauth/token. */
   oauthToken: TokenEndpointDependencies;
+  /** POST /oauth/revoke. */
+  revoke: RevokeDependencies;
   userinfo: UserinfoDependencies;
   discovery: DiscoveryDependencies;
 }
@@ -105,6 +110,7 @@ export const LOCAL_REGION = 'us-east-1';
 export const ROUTES = [
   'POST /oauth/access_token',
   'POST /oauth/token',
+  'POST /oauth/revoke',
   'GET /.well-known/openid-configuration',
   'GET /.well-known/jwks.json',
   'GET /userinfo',
@@ -182,11 +188,12 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
     let issuer = '';
     let api;
     if (options.entryPoints === 'lambda') {
-      const [token, oauthToken, userinfo, discovery] = await Promise.all([
+      const [token, oauthToken, userinfo, discovery, revoke] = await Promise.all([
         import('../../functions/token/handler.js'),
         import('../../functions/oauth-token/handler.js'),
         import('../../functions/userinfo/handler.js'),
         import('../../functions/discovery/handler.js'),
+        import('../../functions/oauth-revoke/handler.js'),
       ]);
       api = await startApiGateway({
         port,
@@ -194,6 +201,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
         routes: [
           { method: 'POST', path: '/oauth/access_token', handler: token.handler },
           { method: 'POST', path: '/oauth/token', handler: oauthToken.handler },
+          { method: 'POST', path: '/oauth/revoke', handler: revoke.handler },
           { method: 'GET', path: '/.well-known/openid-configuration', handler: discovery.handler },
           { method: 'GET', path: '/.well-known/jwks.json', handler: discovery.handler },
           { method: 'GET', path: '/userinfo', handler: userinfo.handler },
@@ -220,6 +228,11 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
             path: '/oauth/token',
             handler: (event: ApiGatewayEvent) => handleOAuthTokenEvent(event, { endpoint: current().oauthToken, issuer }),
           },
+          {
+            method: 'POST',
+            path: '/oauth/revoke',
+            handler: (event: ApiGatewayEvent) => handleRevokeEvent(event, { revoke: current().revoke }),
+          },
           ...['/.well-known/openid-configuration', '/.well-known/jwks.json'].map((path) => ({
             method: 'GET',
             path,
@@ -242,6 +255,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       runtime = {
         exchange,
         oauthToken,
+        revoke: createRevokeDependencies(config, endpoints),
         userinfo: createUserinfoDependencies(config, endpoints),
         discovery: createDiscoveryDependencies(config, endpoints),
       };

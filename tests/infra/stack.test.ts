@@ -41,6 +41,7 @@ const FUNCTIONS: Record<HandlerName, string> = {
   userinfo: LOGICAL_IDS.userinfo,
   discovery: LOGICAL_IDS.discovery,
   oauthToken: LOGICAL_IDS.oauthToken,
+  oauthRevoke: LOGICAL_IDS.oauthRevoke,
 };
 const FUNCTION_IDS = Object.values(FUNCTIONS);
 
@@ -137,7 +138,7 @@ describe('default deployment', () => {
     ({ json, template, outdir } = synth({}, { bundle: true }));
   });
 
-  it('routes the six public routes to their functions through Lambda proxy integrations (payload 2.0)', () => {
+  it('routes the seven public routes to their functions through Lambda proxy integrations (payload 2.0)', () => {
     const routes = resourcesOfType(json, 'AWS::ApiGatewayV2::Route').map(([, route]) => {
       const integrationId = route.Properties.Target['Fn::Join'][1][1].Ref;
       const integration = json.Resources[integrationId].Properties;
@@ -148,12 +149,13 @@ describe('default deployment', () => {
     expect(Object.fromEntries(routes)).toEqual({
       'POST /oauth/access_token': 'TokenFunction',
       'POST /oauth/token': 'OAuthTokenFunction',
+      'POST /oauth/revoke': 'OAuthRevokeFunction',
       'GET /userinfo': 'UserinfoFunction',
       'POST /userinfo': 'UserinfoFunction',
       'GET /.well-known/openid-configuration': 'DiscoveryFunction',
       'GET /.well-known/jwks.json': 'DiscoveryFunction',
     });
-    expect(routes).toHaveLength(6);
+    expect(routes).toHaveLength(7);
   });
 
   it('serves one auto-deployed $default stage, throttled, with access logs that carry no paths or headers', () => {
@@ -175,6 +177,7 @@ describe('default deployment', () => {
   it.each([
     ['TokenFunction', 1024, 15],
     ['OAuthTokenFunction', 1024, 15],
+    ['OAuthRevokeFunction', 512, 15],
     ['UserinfoFunction', 512, 10],
     ['DiscoveryFunction', 256, 10],
   ])('%s runs Node.js on arm64 with %i MB and a %i s timeout, logging to a one-month log group', (id, memory, timeout) => {
@@ -221,6 +224,17 @@ describe('default deployment', () => {
         AttributeDefinitions: [
           { AttributeName: 'pk', AttributeType: 'S' },
           { AttributeName: 'sk', AttributeType: 'S' },
+          { AttributeName: 'user_id', AttributeType: 'S' },
+        ],
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: 'by_user',
+            KeySchema: [
+              { AttributeName: 'user_id', KeyType: 'HASH' },
+              { AttributeName: 'pk', KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'KEYS_ONLY' },
+          },
         ],
         BillingMode: 'PAY_PER_REQUEST',
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
@@ -254,8 +268,15 @@ describe('default deployment', () => {
       { actions: ['kms:Sign', 'kms:GetPublicKey'], resources: [STACK_KEY_ARN] },
     ]);
     expect(grantsOf(json, 'OAuthTokenFunction')).toEqual([
-      { actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'], resources: [TABLE_ARN] },
+      {
+        actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:ConditionCheckItem'],
+        resources: [TABLE_ARN],
+      },
       { actions: ['kms:Sign', 'kms:GetPublicKey'], resources: [STACK_KEY_ARN] },
+    ]);
+    // Revocation needs no key and no write but the family's conditional update.
+    expect(grantsOf(json, 'OAuthRevokeFunction')).toEqual([
+      { actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem'], resources: [TABLE_ARN] },
     ]);
     expect(grantsOf(json, 'UserinfoFunction')).toEqual([
       { actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'], resources: [TABLE_ARN] },
@@ -277,7 +298,7 @@ describe('default deployment', () => {
 
   it('lets only this API invoke the functions', () => {
     const permissions = resourcesOfType(json, 'AWS::Lambda::Permission');
-    expect(permissions).toHaveLength(6);
+    expect(permissions).toHaveLength(7);
     for (const [, permission] of permissions) {
       expect(permission.Properties.Principal).toBe('apigateway.amazonaws.com');
       expect(JSON.stringify(permission.Properties.SourceArn)).toMatch(/"Ref":"HttpApi/);

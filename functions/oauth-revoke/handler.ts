@@ -1,0 +1,6 @@
+import { loadConfig } from '../config.js';
+import { lambdaEntry } from '../http/entry.js';
+import { handleRevokeEvent } from './handle.js';
+import { createRevokeDependencies } from './runtime.js';
+
+export const handler = lambdaEntry(() => ({ revoke: createRevokeDependencies(loadConfig()) }), handleRevokeEvent);
