@@ -136,7 +136,7 @@ describe('users CLI', () => {
     ['a list option elsewhere', ['get', FB_BOB, '--limit', '3'], 2, /^error: --limit is an option of list only$/],
     ['a forged cursor', ['list', '--cursor', 'bm90LWEta2V5'], 2, /^error: invalid cursor/],
     ['an unknown user', ['get', 'twitter|42'], 1, /^error: user twitter\|42 not found$/],
-    ['an unknown user to delete', ['delete', 'weibo|42'], 1, /^error: user weibo\|42 not found$/],
+    ['an unknown user to delete', ['delete', 'weibo|42', '--yes'], 1, /^error: user weibo\|42 not found$/],
     ['unlinking what is not linked', ['unlink', FB_BOB, G_BOB], 1, /^error: google-oauth2\|\d+ is not linked to facebook\|\d+$/],
   ])('refuses %s with one clear line', async (_name, argv, code, message) => {
     const run = await cli(...argv);

@@ -140,7 +140,11 @@ const run = async (
     }),
   ]);
   // The access-token record written beside a refusal is unusable: its token never leaves here.
-  if (rotation.outcome === 'user_blocked') throw tokenEndpointErrors.userBlocked();
+  if (rotation.outcome === 'user_blocked') {
+    // Block is a state checked at each use: after unblock this token must work again.
+    if (rotated) await deps.refreshTokens.release({ tokenHash: parent.tokenHash, rotationId });
+    throw tokenEndpointErrors.userBlocked();
+  }
   if (rotation.outcome === 'family_ended') throw tokenEndpointErrors.invalidRefreshToken('refresh_family_ended');
   if (rotation.outcome !== 'rotated') throw tokenEndpointErrors.invalidRefreshToken('refresh_user_gone');
 
