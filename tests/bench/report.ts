@@ -3,6 +3,7 @@ import type { ColdStartVariant } from './cold-start.js';
 import type { CriticalPathFigures } from './critical-path.js';
 import type { HandlerCostFigures } from './handler-cost.js';
 import type { ThroughputFigures } from './throughput.js';
+import type { RefreshCpuFigures, RefreshPathFigures } from './refresh-path.js';
 import { kib, round } from './stats.js';
 
 /** The performance budget of docs/performance.md, checked against one run's figures. */
@@ -17,6 +18,8 @@ export interface BenchResults {
     ratio: number;
   };
   criticalPath: CriticalPathFigures[];
+  /** grant_type=refresh_token (DESIGN section 11). */
+  refresh?: { path: RefreshPathFigures; cpu: RefreshCpuFigures };
   throughput: ThroughputFigures[];
 }
 
@@ -76,6 +79,20 @@ export const evaluateTargets = (results: BenchResults): TargetCheck[] => {
         { target: `${path.provider} warm exchanges read no config`, measured: `${path.configReads} BatchGetItem`, met: path.configReads === 0 },
       ];
     }),
+    ...(results.refresh
+      ? [
+          {
+            target: `refresh critical path <= ${results.refresh.path.expectedHops} round trips`,
+            measured: `${results.refresh.path.hops} hops (${results.refresh.path.delays} delays)`,
+            met: Math.round(results.refresh.path.hops) <= results.refresh.path.expectedHops,
+          },
+          {
+            target: `handler CPU <= ${HANDLER_CPU_BUDGET_US / 1000} ms per refresh`,
+            measured: `${round(results.refresh.cpu.medianCpuUs / 1000, 3)} ms`,
+            met: results.refresh.cpu.medianCpuUs <= HANDLER_CPU_BUDGET_US,
+          },
+        ]
+      : []),
     {
       target: 'zero errors at 32 concurrent clients',
       measured: busiest ? `${busiest.errors} errors in ${busiest.exchanges} exchanges` : 'not measured',
@@ -160,6 +177,28 @@ export const printReport = (results: BenchResults & { targets: TargetCheck[] }):
       ]),
     ),
   );
+
+  if (results.refresh) {
+    const { path, cpu } = results.refresh;
+    section(
+      `Refresh (grant_type=refresh_token): critical path with ${path.delayMs} ms before every KMS and DynamoDB call, and CPU`,
+      table(
+        ['no delay', 'with delay', 'delays', 'hops', 'expected', 'calls per refresh', 'median cpu', 'p90 cpu'],
+        [
+          [
+            `${path.baselineMs} ms`,
+            `${path.medianMs} ms`,
+            path.delays,
+            path.hops,
+            path.expectedHops,
+            Object.entries(path.callsPerRefresh).map(([call, count]) => `${call} x${count}`).join(', '),
+            `${cpu.medianCpuUs} µs`,
+            `${cpu.p90CpuUs} µs`,
+          ],
+        ],
+      ),
+    );
+  }
 
   section(
     'Throughput through the local stack (mixed providers, no delay)',

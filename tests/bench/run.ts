@@ -14,6 +14,7 @@ import { measureSdkCost } from './sdk-cost.js';
 import { startBenchServices, type BenchProvider } from './services.js';
 import { round } from './stats.js';
 import { measureThroughput } from './throughput.js';
+import { measureRefreshCpu, measureRefreshPath } from './refresh-path.js';
 import { evaluateTargets, printReport } from './report.js';
 
 /**
@@ -55,6 +56,8 @@ const main = async () => {
 
     step('handler CPU per warm exchange (in-process fakes)');
     const handlerCost = { ...(await measureHandlerCost()), withSdk: await measureSdkCost() };
+    step('handler CPU per refresh (in-process ports)');
+    const refreshCpu = await measureRefreshCpu();
 
     step('starting DynamoDB Local, the KMS endpoint, the emulators and the API');
     const services = await startBenchServices();
@@ -98,6 +101,9 @@ const main = async () => {
         criticalPath.push(await measureCriticalPath(services, provider, { delayMs: settings.delayMs, runs: settings.pathRuns }));
       }
 
+      step(`refresh path (${settings.delayMs} ms in front of every call, ${settings.pathRuns} refreshes)`);
+      const refresh = { path: await measureRefreshPath(services, { delayMs: settings.delayMs, runs: settings.pathRuns }), cpu: refreshCpu };
+
       step(`throughput (${settings.concurrency.join(', ')} clients, ${settings.throughputSeconds} s each)`);
       const throughput = [];
       for (const clients of settings.concurrency) {
@@ -113,6 +119,7 @@ const main = async () => {
         handlerCost,
         coldStart,
         criticalPath,
+        refresh,
         throughput,
         targets: [] as ReturnType<typeof evaluateTargets>,
       };

@@ -134,9 +134,10 @@ describe('default deployment', () => {
   let template: Template;
   let outdir: string;
 
+  // Five bundles on a shared 2-core machine: more than the default hook timeout.
   beforeAll(() => {
     ({ json, template, outdir } = synth({}, { bundle: true }));
-  });
+  }, 180_000);
 
   it('routes the seven public routes to their functions through Lambda proxy integrations (payload 2.0)', () => {
     const routes = resourcesOfType(json, 'AWS::ApiGatewayV2::Route').map(([, route]) => {
@@ -448,8 +449,14 @@ describe('key rotation (context activeKeyId + retiredKeyIds)', () => {
       { actions: ['kms:GetPublicKey'], resources: [activeArn, retiredArn, keyArnInThisAccount(retiredId)] },
     ]);
     expect(grantsOf(json, 'OAuthTokenFunction')).toEqual([
-      { actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'], resources: [TABLE_ARN] },
+      {
+        actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:ConditionCheckItem'],
+        resources: [TABLE_ARN],
+      },
       { actions: ['kms:Sign', 'kms:GetPublicKey'], resources: [activeArn] },
+    ]);
+    expect(grantsOf(json, 'OAuthRevokeFunction')).toEqual([
+      { actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem'], resources: [TABLE_ARN] },
     ]);
     expect(grantsOf(json, 'UserinfoFunction')).toEqual([
       { actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'], resources: [TABLE_ARN] },
