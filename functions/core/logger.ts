@@ -7,6 +7,8 @@ const SENSITIVE_KEYS = new Set([
   'access_token',
   'access_token_secret',
   'id_token',
+  'refresh_token',
+  'subject_token',
   'client_secret',
   'authorization',
   'appsecret_proof',
