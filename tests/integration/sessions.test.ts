@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LEGACY_ACCESS_TOKEN_GRANT } from '../../functions/core/errors.js';
 import { REFRESH_TOKEN_GRANT, TOKEN_EXCHANGE_GRANT } from '../../functions/core/grant-types.js';
@@ -231,6 +232,30 @@ describe('sessions: refresh tokens, revocation, blocking', () => {
     ])('%j → %i %s', async (fields, status, error, description) => {
       const call = await postOAuthToken(stack, fields, 'form');
       expect({ status: call.status, body: call.body }).toEqual({ status, body: { error, error_description: description } });
+    });
+
+    it('leaves no live child when a refresh dies after its first step; only a leeway lets the retry through', async () => {
+      // Step one of a refresh, as a function that then crashed would have left it: the token spent, no child.
+      const spend = async (token: unknown, clientId: string) => {
+        const use = await stack.runtime!.oauthToken.refreshTokens.use({
+          tokenHash: createHash('sha256').update(String(token)).digest('base64url'),
+          clientId,
+          now: Math.floor(Date.now() / 1000),
+          rotationId: 'crashed-rotation',
+        });
+        expect(use?.rotated).toBe(true);
+      };
+      const strict = await login();
+      await spend(strict.refresh_token, 'my-app');
+      expect((await refresh(strict.refresh_token)).status).toBe(400);
+      // The retry counted as reuse: the family ended, its first access token with it.
+      expect(await userinfo(strict.access_token)).toBe(401);
+
+      const lenient = await login({ client_id: 'leeway-app' });
+      await spend(lenient.refresh_token, 'leeway-app');
+      const retried = await refresh(lenient.refresh_token, { client_id: 'leeway-app' });
+      expect(retried.status).toBe(200);
+      expect((await refresh(retried.body.refresh_token, { client_id: 'leeway-app' })).status).toBe(200);
     });
 
     it('gives exactly one of 20 concurrent refreshes of one token a 200', async () => {
