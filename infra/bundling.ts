@@ -17,6 +17,7 @@ export const HANDLER_ENTRIES = {
   userinfo: 'functions/userinfo/handler.ts',
   discovery: 'functions/discovery/handler.ts',
   oauthToken: 'functions/oauth-token/handler.ts',
+  oauthRevoke: 'functions/oauth-revoke/handler.ts',
 } as const;
 
 export type HandlerName = keyof typeof HANDLER_ENTRIES;

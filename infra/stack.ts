@@ -10,7 +10,7 @@ import {
 } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
-import { AttributeType, BillingMode, CfnTable, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, BillingMode, CfnTable, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { CfnKey, type Key } from 'aws-cdk-lib/aws-kms';
@@ -20,6 +20,7 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import { stackMetricsNamespace } from '../functions/core/metrics.js';
 import { HANDLER_ENTRIES } from './bundling.js';
+import { BY_USER_INDEX } from '../functions/store/keys.js';
 import { readStackConfig, type StackConfig } from './config.js';
 import { createApiFunction } from './constructs/api-function.js';
 import { ServiceAlarms } from './constructs/alarms.js';
@@ -37,13 +38,19 @@ export const LOGICAL_IDS = {
   userinfo: 'UserinfoFunction',
   discovery: 'DiscoveryFunction',
   oauthToken: 'OAuthTokenFunction',
+  oauthRevoke: 'OAuthRevokeFunction',
 } as const;
 
 const TABLE_ACTIONS = {
   token: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
   userinfo: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'],
-  /** Config and user reads, login writes, access-token and single-use records (conditional puts). */
-  oauthToken: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'],
+  /**
+   * Config and user reads, login writes, access-token and single-use records (conditional puts);
+   * the refresh's rotation is a TransactWriteItems of a put, an update and two condition checks.
+   */
+  oauthToken: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:ConditionCheckItem'],
+  /** Client config, the refresh token, and the family's revocation (one conditional update). */
+  oauthRevoke: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem'],
 } as const;
 
 /** The `service` tag on every resource, and the `service` field of every log line. */
@@ -84,6 +91,14 @@ export class TokenExchangeStack extends Stack {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     (this.table.node.defaultChild as CfnTable).overrideLogicalId(LOGICAL_IDS.table);
+    // A user's items by user id (functions/store/keys.ts): `users delete` Queries it instead of
+    // scanning the table. Keys only, so it costs little; no function has access to it.
+    this.table.addGlobalSecondaryIndex({
+      indexName: BY_USER_INDEX.name,
+      partitionKey: { name: BY_USER_INDEX.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: BY_USER_INDEX.sortKey, type: AttributeType.STRING },
+      projectionType: ProjectionType.KEYS_ONLY,
+    });
 
     const keys = new StackKeys(this, 'Keys', {
       stackName: this.stackName,
@@ -206,6 +221,16 @@ export class TokenExchangeStack extends Stack {
     // Apple's private_key and the providers' client secrets: the code exchange signs with them.
     keys.allowSecretsDecrypt(oauthToken);
 
+    const oauthRevoke = createApiFunction(this, {
+      logicalId: LOGICAL_IDS.oauthRevoke,
+      entry: HANDLER_ENTRIES.oauthRevoke,
+      description: 'POST /oauth/revoke: RFC 7009 revocation of a refresh token and its family',
+      memorySize: 512,
+      timeout: Duration.seconds(15),
+      environment,
+    });
+    oauthRevoke.addToRolePolicy(new PolicyStatement({ actions: [...TABLE_ACTIONS.oauthRevoke], resources: [this.table.tableArn] }));
+
     const userinfo = createApiFunction(this, {
       logicalId: LOGICAL_IDS.userinfo,
       entry: HANDLER_ENTRIES.userinfo,
@@ -229,12 +254,14 @@ export class TokenExchangeStack extends Stack {
 
     const tokenIntegration = new HttpLambdaIntegration('TokenIntegration', token);
     const oauthTokenIntegration = new HttpLambdaIntegration('OAuthTokenIntegration', oauthToken);
+    const oauthRevokeIntegration = new HttpLambdaIntegration('OAuthRevokeIntegration', oauthRevoke);
     const userinfoIntegration = new HttpLambdaIntegration('UserinfoIntegration', userinfo);
     const discoveryIntegration = new HttpLambdaIntegration('DiscoveryIntegration', discovery);
     // OPTIONS (CORS preflights, DESIGN section 12) goes to the route's own function, which knows
     // the clients' allowed origins; a CorsConfiguration on the API would answer them instead.
     this.api.addRoutes({ path: '/oauth/access_token', methods: [HttpMethod.POST, HttpMethod.OPTIONS], integration: tokenIntegration });
     this.api.addRoutes({ path: '/oauth/token', methods: [HttpMethod.POST, HttpMethod.OPTIONS], integration: oauthTokenIntegration });
+    this.api.addRoutes({ path: '/oauth/revoke', methods: [HttpMethod.POST, HttpMethod.OPTIONS], integration: oauthRevokeIntegration });
     this.api.addRoutes({ path: '/userinfo', methods: [HttpMethod.GET, HttpMethod.POST, HttpMethod.OPTIONS], integration: userinfoIntegration });
     this.api.addRoutes({ path: '/.well-known/openid-configuration', methods: [HttpMethod.GET], integration: discoveryIntegration });
     this.api.addRoutes({ path: '/.well-known/jwks.json', methods: [HttpMethod.GET], integration: discoveryIntegration });

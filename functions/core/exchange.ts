@@ -14,6 +14,7 @@ import type {
   IdTokenSigner,
   LoginRecord,
   ProviderVerifier,
+  RefreshTokenStore,
   TenantStore,
   TokenStore,
   UserProfile,
@@ -30,6 +31,8 @@ export interface ExchangeDependencies {
   accessTokenTtlSeconds: number;
   /** DESIGN section 12 limits around the provider verification; none when absent. */
   limiter?: AttemptLimiter;
+  /** Refresh-token families (DESIGN section 11); without it no refresh token is issued. */
+  refreshTokens?: RefreshTokenStore;
 }
 
 export interface ExchangeContext {
@@ -45,6 +48,8 @@ export interface ExchangeResult {
   id_token?: string;
   token_type: 'Bearer';
   expires_in: number;
+  /** With `offline_access`, for a client that has the refresh_token grant (DESIGN section 11). */
+  refresh_token?: string;
 }
 
 export interface ExchangeOutcome {
@@ -114,6 +119,7 @@ export const exchangeToken = async (
       ...(issued.idToken !== undefined ? { id_token: issued.idToken } : {}),
       token_type: 'Bearer',
       expires_in: issued.expiresIn,
+      ...(issued.refreshToken !== undefined ? { refresh_token: issued.refreshToken } : {}),
     },
     userId: issued.userId,
     strategy: connection.strategy,

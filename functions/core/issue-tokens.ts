@@ -1,7 +1,10 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { tokenEndpointErrors } from './errors.js';
+import { REFRESH_TOKEN_GRANT } from './grant-types.js';
 import { claimsForScopes, wantsIdToken } from './scope.js';
+import { refreshTokenPolicy } from './refresh-policy.js';
 import type { ClientConfig } from './tenant.js';
-import type { IdTokenSigner, LoginRecord, TokenStore, UserProfile } from './ports.js';
+import type { IdTokenSigner, LoginRecord, RefreshTokenStore, TokenStore, UserProfile } from './ports.js';
 
 /** 32 random bytes, base64url: the opaque access token. Only its SHA-256 is stored. */
 export const newAccessToken = (): string => randomBytes(32).toString('base64url');
@@ -11,7 +14,14 @@ export interface IssueDependencies {
   tokens: TokenStore;
   signer: IdTokenSigner;
   accessTokenTtlSeconds: number;
+  /** Where refresh-token families start (DESIGN section 11); without it none is issued. */
+  refreshTokens?: RefreshTokenStore;
 }
+
+/** RFC 6749 section 6 / OIDC Core 11: a refresh token only for `offline_access` and a client with the grant. */
+export const OFFLINE_ACCESS = 'offline_access';
+export const wantsRefreshToken = (client: ClientConfig, scopes: readonly string[]): boolean =>
+  scopes.includes(OFFLINE_ACCESS) && client.grant_types.includes(REFRESH_TOKEN_GRANT);
 
 export interface IssueRequest {
   /** Issuer URL with trailing slash (the id_token's `iss`). */
@@ -35,6 +45,8 @@ export interface IssueRequest {
 export interface IssuedTokens {
   accessToken: string;
   idToken?: string;
+  /** The first token of a new family, when the scope asked for offline_access. */
+  refreshToken?: string;
   expiresIn: number;
   /** The `sub` the tokens were issued for. */
   userId: string;
@@ -68,20 +80,37 @@ export const issueTokens = async (request: IssueRequest, deps: IssueDependencies
           ...request.extraClaims,
         })
       : Promise.resolve(undefined);
+  const family = deps.refreshTokens && wantsRefreshToken(request.client, request.scopes) ? newFamily(request, deps.refreshTokens) : undefined;
   const saveToken = (userId: string) =>
-    deps.tokens.save({ tokenHash, userId, clientId: request.client.client_id, scope: request.scopes.join(' '), expiresAt });
+    deps.tokens.save({
+      tokenHash,
+      userId,
+      clientId: request.client.client_id,
+      scope: request.scopes.join(' '),
+      expiresAt,
+      ...(family ? { familyId: family.familyId } : {}),
+    });
 
   const { expected } = request;
   const [login, optimisticIdToken] = await Promise.all([
     request.login ?? Promise.resolve<LoginRecord>({ userId: expected.userId, linked: false, profile: expected.profile }),
     idTokenFor(expected.userId, expected.profile),
     saveToken(expected.userId),
+    family?.start(expected.userId, expected.profile),
     ...(request.alongside ?? []),
   ]);
+  // DESIGN section 11: what was written for a blocked user is never handed out.
+  if (login.blocked) throw tokenEndpointErrors.userBlocked();
 
   let idToken = optimisticIdToken;
   if (login.userId !== expected.userId) {
-    [idToken] = await Promise.all([idTokenFor(login.userId, login.profile), saveToken(login.userId)]);
+    // The token item of the same hash is overwritten for the primary; the family started
+    // under the identity's own (tombstoned) user is never reachable from it.
+    [idToken] = await Promise.all([
+      idTokenFor(login.userId, login.profile),
+      saveToken(login.userId),
+      family?.start(login.userId, login.profile),
+    ]);
   } else if (idToken !== undefined && visibleClaims(login.profile, request.scopes) !== visibleClaims(expected.profile, request.scopes)) {
     // The stored profile knows more than this login said (Apple's first-login name): the
     // id_token tells what the user's profile is, so it is signed again from the store's.
@@ -90,6 +119,7 @@ export const issueTokens = async (request: IssueRequest, deps: IssueDependencies
   return {
     accessToken,
     ...(idToken !== undefined ? { idToken } : {}),
+    ...(family ? { refreshToken: family.token } : {}),
     expiresIn: deps.accessTokenTtlSeconds,
     userId: login.userId,
     profile: login.profile,
@@ -116,5 +146,34 @@ export const idTokenClaims = (input: {
     iat,
     exp: iat + input.lifetime,
     ...claimsForScopes(input.profile, input.scopes),
+  };
+};
+
+/**
+ * A family begins at a login (DESIGN section 11): its absolute lifetime counts from now, and
+ * it remembers the identity that logged in, so unlinking that identity ends it.
+ */
+const newFamily = (request: IssueRequest, store: RefreshTokenStore) => {
+  const token = newAccessToken();
+  const familyId = randomUUID();
+  const policy = refreshTokenPolicy(request.client);
+  const createdAt = Math.floor(request.now.getTime() / 1000);
+  const familyExpiresAt = createdAt + policy.absoluteLifetime;
+  return {
+    token,
+    familyId,
+    start: (userId: string, profile: UserProfile) =>
+      store.startFamily({
+        familyId,
+        userId,
+        clientId: request.client.client_id,
+        scope: request.scopes.join(' '),
+        identity: request.expected.userId,
+        createdAt,
+        familyExpiresAt,
+        tokenHash: hashAccessToken(token),
+        idleExpiresAt: Math.min(createdAt + policy.idleLifetime, familyExpiresAt),
+        profile,
+      }),
   };
 };

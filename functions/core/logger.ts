@@ -15,6 +15,8 @@ const SENSITIVE_KEYS = new Set([
   'access_token',
   'access_token_secret',
   'id_token',
+  'refresh_token',
+  'subject_token',
   'client_secret',
   'private_key',
   'authorization',

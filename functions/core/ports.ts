@@ -26,6 +26,8 @@ export interface LoginRecord {
   userId: string;
   linked: boolean;
   profile: UserProfile;
+  /** Blocked by an operator (DESIGN section 11): no tokens are handed out. */
+  blocked?: boolean;
 }
 
 export interface LoginInput {
@@ -55,6 +57,8 @@ export interface AccessTokenRecord {
   scope: string;
   /** Epoch seconds (DynamoDB TTL attribute). */
   expiresAt: number;
+  /** The refresh-token family it was issued with: revoking the family ends it too. */
+  familyId?: string;
 }
 
 export interface TokenStore {
@@ -159,4 +163,87 @@ export interface AttemptLimiter {
     attempt: () => Promise<T>,
     countsAsFailure?: (error: unknown) => boolean,
   ): Promise<T>;
+}
+
+/** A user as /userinfo needs it: the profile and whether an operator blocked it. */
+export interface UserAccount {
+  profile: UserProfile;
+  blocked: boolean;
+}
+
+export interface AccountReader {
+  /** Undefined for a missing user or an identity linked to another user. */
+  getAccount(userId: string): Promise<UserAccount | undefined>;
+}
+
+/**
+ * Refresh tokens (DESIGN section 11). A family is what one login started: every token
+ * rotated from it shares its id, scope and absolute expiry, and revoking the family ends
+ * them all, with the access tokens issued alongside. Times are epoch seconds.
+ */
+export interface RefreshTokenRecord {
+  tokenHash: string;
+  familyId: string;
+  /** The `sub` the family issues tokens for. */
+  userId: string;
+  clientId: string;
+  /** The family's scope: a refresh may narrow the tokens it issues, never the family. */
+  scope: string;
+  /** Auth0 id of the identity whose login started the family (unlinking it ends the family). */
+  identity: string;
+  issuedAt: number;
+  idleExpiresAt: number;
+  familyExpiresAt: number;
+  /** When the token was rotated; absent while it is the family's newest. */
+  usedAt?: number;
+  /** The profile the last id_token was signed with; the next refresh signs with it optimistically. */
+  profile: UserProfile;
+}
+
+export interface NewFamily {
+  familyId: string;
+  userId: string;
+  clientId: string;
+  scope: string;
+  identity: string;
+  createdAt: number;
+  familyExpiresAt: number;
+  tokenHash: string;
+  idleExpiresAt: number;
+  profile: UserProfile;
+}
+
+/** What marking a token used found: `rotated` when THIS call did it. Undefined: no such token. */
+export interface TokenUse {
+  record: RefreshTokenRecord;
+  rotated: boolean;
+}
+
+export type RotationResult =
+  | { outcome: 'rotated'; profile: UserProfile }
+  | { outcome: 'family_ended' | 'user_blocked' | 'user_gone' };
+
+export interface RefreshTokenStore {
+  /** The family item and its first token (one parallel step, at login). */
+  startFamily(family: NewFamily): Promise<void>;
+  /**
+   * Step one of a refresh: atomically marks the token used if it is this client's, unexpired
+   * and not used yet. `rotationId` makes an SDK retry of a landed write count as this call.
+   */
+  use(input: { tokenHash: string; clientId: string; now: number; rotationId: string }): Promise<TokenUse | undefined>;
+  /**
+   * Step two: writes the child token if the family is still live and its user may still use
+   * it (exists, not blocked, the identity still linked as when the family began), and reads
+   * the user's current profile in the same round trip.
+   */
+  rotate(input: { parent: RefreshTokenRecord; tokenHash: string; idleExpiresAt: number; profile: UserProfile; now: number }): Promise<RotationResult>;
+  /** Undoes `use` of this rotation (a refused scope), if nothing else used the token since. */
+  release(input: { tokenHash: string; rotationId: string }): Promise<void>;
+  /** Keeps the profile an id_token was last signed with on the newest token. */
+  updateProfile(tokenHash: string, profile: UserProfile): Promise<void>;
+  /** Ends a family (idempotent). `reuseOf`: the hash of the reused token that ended it. */
+  revokeFamily(input: { userId: string; familyId: string; now: number; reuseOf?: string }): Promise<void>;
+  find(tokenHash: string): Promise<RefreshTokenRecord | undefined>;
+  /** False once the family is revoked, deleted or past its absolute expiry. */
+  familyActive(userId: string, familyId: string, now: number): Promise<boolean>;
 }

@@ -16,6 +16,14 @@ const identifier = (what: string) =>
     v.regex(/^[A-Za-z0-9][A-Za-z0-9._:@|-]*$/, `${what} may only contain letters, digits and . _ : @ | -`),
   );
 
+const lifetime = (what: string, min: number, max: number) =>
+  v.pipe(
+    v.number(`${what} must be a number of seconds`),
+    v.integer(`${what} must be a whole number of seconds`),
+    v.minValue(min, `${what} must be at least ${min} seconds`),
+    v.maxValue(max, `${what} must be at most ${max} seconds`),
+  );
+
 const httpUrl = v.pipe(
   v.string('an endpoint must be a URL string'),
   v.url('an endpoint must be an absolute URL'),
@@ -81,6 +89,17 @@ const ClientSchema = v.strictObject({
       },
       'rate_limits must be an object',
     ),
+  ),
+  /**
+   * Refresh-token lifetimes in seconds (DESIGN section 11); absent keys take the defaults of
+   * `refreshTokenPolicy`. No default object here, so ClientConfig values built in code stay valid.
+   */
+  refresh_token: v.optional(
+    v.strictObject({
+      idle_lifetime: v.optional(lifetime('refresh_token.idle_lifetime', 60, 31_536_000)),
+      absolute_lifetime: v.optional(lifetime('refresh_token.absolute_lifetime', 60, 31_536_000)),
+      leeway: v.optional(lifetime('refresh_token.leeway', 0, 300)),
+    }),
   ),
   /**
    * Automatic linking by email is deliberately not offered (account takeover through an
@@ -315,3 +334,6 @@ export type { Strategy };
 
 // The limits' defaults live in rate-limits.ts, which the token bundle takes without this schema.
 export { attemptLimitsOf, DEFAULT_RATE_LIMITS } from './rate-limits.js';
+
+// Refresh-token lifetimes live in refresh-policy.ts, which the token bundles take without this schema.
+export { refreshTokenPolicy, type RefreshTokenPolicy } from './refresh-policy.js';

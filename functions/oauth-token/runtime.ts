@@ -7,6 +7,7 @@ import { createSingleUseStore } from '../store/single-use.js';
 import { createTenantStore } from '../store/tenant-store.js';
 import { createKmsSecretOpener } from '../store/kms-secrets.js';
 import { createTokenStore } from '../store/token-store.js';
+import { createRefreshTokenStore } from '../store/refresh-tokens.js';
 import { createUserStore } from '../store/user-store.js';
 import { createKmsSigner } from '../tokens/kms-signer.js';
 import type { TokenEndpointDependencies } from '../core/token-endpoint.js';
@@ -39,6 +40,7 @@ export const createOAuthTokenDependencies = (
     }),
     users: createUserStore({ client, tableName: config.tableName }),
     tokens: createTokenStore({ client, tableName: config.tableName }),
+    refreshTokens: createRefreshTokenStore({ client, tableName: config.tableName }),
     singleUse: createSingleUseStore({ client, tableName: config.tableName }),
     subjects: createSubjectVerifier({
       timeoutMs: config.providerTimeoutMs,

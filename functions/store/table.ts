@@ -2,9 +2,12 @@ import {
   CreateTableCommand,
   DescribeTableCommand,
   ResourceNotFoundException,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
   type DynamoDBClient,
+  type GlobalSecondaryIndex,
 } from '@aws-sdk/client-dynamodb';
+import { BY_USER_INDEX } from './keys.js';
 
 /**
  * The table's shape (DESIGN section 5), for the local stack and tests. The CDK stack
@@ -12,10 +15,34 @@ import {
  */
 export const TABLE_KEY_SCHEMA = { partitionKey: 'pk', sortKey: 'sk', ttlAttribute: 'expires_at' } as const;
 
-/** Creates the table if absent (idempotent) and enables TTL on `expires_at`. */
+const BY_USER: GlobalSecondaryIndex = {
+  IndexName: BY_USER_INDEX.name,
+  KeySchema: [
+    { AttributeName: BY_USER_INDEX.partitionKey, KeyType: 'HASH' },
+    { AttributeName: BY_USER_INDEX.sortKey, KeyType: 'RANGE' },
+  ],
+  Projection: { ProjectionType: 'KEYS_ONLY' },
+};
+
+/**
+ * Creates the table if absent (idempotent) and enables TTL on `expires_at`. A table kept
+ * from an older version (`npm start` with persisted data) gains the `by_user` index.
+ */
 export const ensureTable = async (client: DynamoDBClient, tableName: string): Promise<'created' | 'existing'> => {
   try {
-    await client.send(new DescribeTableCommand({ TableName: tableName }));
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    if (!(Table?.GlobalSecondaryIndexes ?? []).some((index) => index.IndexName === BY_USER_INDEX.name)) {
+      await client.send(
+        new UpdateTableCommand({
+          TableName: tableName,
+          AttributeDefinitions: [
+            { AttributeName: 'pk', AttributeType: 'S' },
+            { AttributeName: BY_USER_INDEX.partitionKey, AttributeType: 'S' },
+          ],
+          GlobalSecondaryIndexUpdates: [{ Create: BY_USER }],
+        }),
+      );
+    }
     return 'existing';
   } catch (error) {
     if (!(error instanceof ResourceNotFoundException)) throw error;
@@ -28,11 +55,13 @@ export const ensureTable = async (client: DynamoDBClient, tableName: string): Pr
         AttributeDefinitions: [
           { AttributeName: 'pk', AttributeType: 'S' },
           { AttributeName: 'sk', AttributeType: 'S' },
+          { AttributeName: BY_USER_INDEX.partitionKey, AttributeType: 'S' },
         ],
         KeySchema: [
           { AttributeName: 'pk', KeyType: 'HASH' },
           { AttributeName: 'sk', KeyType: 'RANGE' },
         ],
+        GlobalSecondaryIndexes: [BY_USER],
       }),
     );
   } catch (error) {

@@ -33,6 +33,7 @@ export const createTokenStore = (options: {
               client_id: { S: record.clientId },
               scope: { S: record.scope },
               expires_at: { N: String(record.expiresAt) },
+              ...(record.familyId !== undefined ? { family_id: { S: record.familyId } } : {}),
             },
           }),
         );
@@ -57,6 +58,7 @@ export const createTokenStore = (options: {
         clientId: item.client_id as string,
         scope: item.scope as string,
         expiresAt: item.expires_at,
+        ...(typeof item.family_id === 'string' ? { familyId: item.family_id } : {}),
       } satisfies AccessTokenRecord;
     },
   };

@@ -1,8 +1,9 @@
-import { ScanCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { ScanCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { itemKeys } from './keys.js';
 import { linkUser, unlinkIdentity } from './user-links.js';
-import { deleteAccessTokensOf, type TokenSweep } from './token-sweep.js';
+import { deleteTokensOf, listSessions, revokeSessions, type SessionSummary } from './user-sessions.js';
+import { isConditionalCheckFailure } from './dynamo.js';
 import {
   entryUserId,
   failedCondition,
@@ -43,6 +44,8 @@ export interface UserDetails {
   updated_at?: string;
   last_login?: string;
   logins_count?: number;
+  /** Blocked by `users block` (DESIGN section 11). */
+  blocked?: boolean;
 }
 
 export interface UserSummary {
@@ -76,8 +79,9 @@ export interface DeleteReport {
   /** Auth0 ids of the identities deleted, the user's own first. */
   identities: string[];
   access_tokens: number;
-  /** Items the token sweep read (the Scan's cost). */
-  scanned_items: number;
+  refresh_tokens: number;
+  /** Refresh-token families deleted. */
+  sessions: number;
 }
 
 export interface UserAdmin {
@@ -86,7 +90,14 @@ export interface UserAdmin {
   link(primaryId: string, secondaryId: string): Promise<UserDetails>;
   unlink(primaryId: string, identityId: string): Promise<{ primary: UserDetails; unlinked: UserDetails }>;
   deleteUser(userId: string): Promise<DeleteReport>;
+  /** Blocked users get no tokens and their tokens stop working; unblock restores them. */
+  setBlocked(userId: string, blocked: boolean): Promise<UserDetails>;
+  sessions(userId: string): Promise<SessionSummary[]>;
+  /** Ends every active session of the user; returns how many. */
+  revokeSessions(userId: string): Promise<number>;
 }
+
+export type { SessionSummary };
 
 export const MAX_LIST_LIMIT = 1000;
 
@@ -134,7 +145,13 @@ export const createUserAdmin = (options: {
         });
       }),
       ...timestampsOf(user),
+      ...(user.blocked !== undefined ? { blocked: true } : {}),
     };
+  };
+
+  /** Users only: a tombstone of a linked identity has no sessions and cannot be blocked. */
+  const requireUser = async (userId: string): Promise<void> => {
+    await getUser(userId);
   };
 
   return {
@@ -174,11 +191,15 @@ export const createUserAdmin = (options: {
 
     async link(primaryId, secondaryId) {
       await linkUser(store, primaryId, secondaryId, now());
+      // The secondary's `sub` changes: its sessions end (the refresh also refuses them, as the
+      // identity no longer belongs to the family's user; this makes it visible and final).
+      await revokeSessions(store, secondaryId, () => true, now());
       return getUser(primaryId);
     },
 
     async unlink(primaryId, identityId) {
       await unlinkIdentity(store, primaryId, identityId, now());
+      await revokeSessions(store, primaryId, (session) => session.identity === identityId, now());
       const [primary, unlinked] = await Promise.all([getUser(primaryId), getUser(identityId)]);
       return { primary, unlinked };
     },
@@ -188,7 +209,7 @@ export const createUserAdmin = (options: {
       // Read before the delete removes them; revoked only once the user is really gone.
       const grants = options.revokeProviderGrant ? await providerGrantsOf(store, userId) : [];
       const identities = await deleteUserItems(store, userId);
-      const sweep: TokenSweep = await deleteAccessTokensOf(store, identities, scanPage);
+      const cleanup = await deleteTokensOf(store, identities);
       const revocations = await Promise.all(
         grants.map(async (grant) => {
           try {
@@ -199,13 +220,37 @@ export const createUserAdmin = (options: {
           }
         }),
       );
-      return {
-        user_id: userId,
-        identities,
-        access_tokens: sweep.deleted,
-        scanned_items: sweep.scanned,
-        ...(revocations.length > 0 ? { provider_revocations: revocations } : {}),
-      };
+      return { user_id: userId, identities, ...cleanup, ...(revocations.length > 0 ? { provider_revocations: revocations } : {}) };
+    },
+
+    async setBlocked(userId, blocked) {
+      parseUserId(userId);
+      try {
+        await options.client.send(
+          new UpdateCommand({
+            TableName: options.tableName,
+            Key: itemKeys.user(userId),
+            UpdateExpression: blocked ? 'SET blocked = :true, blocked_at = :now' : 'REMOVE blocked, blocked_at',
+            ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(linked_to)',
+            ...(blocked ? { ExpressionAttributeValues: { ':true': true, ':now': now().toISOString() } } : {}),
+          }),
+        );
+      } catch (error) {
+        // getUser names the refusal: not found, or an identity linked to another user.
+        if (isConditionalCheckFailure(error)) await requireUser(userId);
+        throw error;
+      }
+      return getUser(userId);
+    },
+
+    async sessions(userId) {
+      await requireUser(userId);
+      return listSessions(store, userId, now());
+    },
+
+    async revokeSessions(userId) {
+      await requireUser(userId);
+      return revokeSessions(store, userId, () => true, now());
     },
   };
 };

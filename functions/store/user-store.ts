@@ -5,7 +5,7 @@ import { auth0UserId, itemKeys } from './keys.js';
 import { isConditionalCheckFailure, itemCommandClient, storeFailure } from './dynamo.js';
 import { retryOnTransactionConflict } from './conflict-retry.js';
 import { errors } from '../core/errors.js';
-import type { LoginInput, LoginRecord, UserProfile, UserStore } from '../core/ports.js';
+import type { AccountReader, LoginInput, LoginRecord, UserProfile, UserStore } from '../core/ports.js';
 
 /**
  * Identities and users (DESIGN section 5).
@@ -30,7 +30,7 @@ import type { LoginInput, LoginRecord, UserProfile, UserStore } from '../core/po
  * same items; a login write that meets one is rejected unapplied and retried, and each
  * single-item write then lands wholly before or after the transaction.
  */
-export const createUserStore = (options: { client: DynamoDBDocumentClient; tableName: string }): UserStore => {
+export const createUserStore = (options: { client: DynamoDBDocumentClient; tableName: string }): UserStore & AccountReader => {
   const { client, tableName } = options;
 
   const updateIdentity = async (input: LoginInput, ownUserId: string) => {
@@ -186,6 +186,17 @@ export const createUserStore = (options: { client: DynamoDBDocumentClient; table
       if (!item || item.linked_to !== undefined) return undefined;
       return profileOf(item);
     },
+
+    async getAccount(userId) {
+      let item;
+      try {
+        ({ Item: item } = await client.send(new GetCommand({ TableName: tableName, Key: itemKeys.user(userId), ConsistentRead: true })));
+      } catch (error) {
+        throw storeFailure(error);
+      }
+      if (!item || item.linked_to !== undefined) return undefined;
+      return { profile: profileOf(item), blocked: item.blocked !== undefined };
+    },
   };
 };
 
@@ -206,4 +217,6 @@ const toLoginRecord = (item: Record<string, unknown>, userId: string, linked: bo
   userId,
   linked,
   profile: profileOf(item),
+  // Set by `npm run users -- block` (user-admin.ts); checked at every login and refresh.
+  ...(item.blocked !== undefined ? { blocked: true } : {}),
 });

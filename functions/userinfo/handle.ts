@@ -5,11 +5,14 @@ import { toHttpRequest, type HttpRequest } from '../http/event.js';
 import { CORS_ROUTES } from '../http/cors.js';
 import { withEdge, type EdgeDependencies } from '../http/edge.js';
 import { errorResponse, jsonResponse, toOAuthError, type HttpResult } from '../http/response.js';
-import type { TokenStore, UserStore } from '../core/ports.js';
+import type { AccountReader, RefreshTokenStore, TokenStore } from '../core/ports.js';
 
 export interface UserinfoDependencies {
   tokens: TokenStore;
-  users: UserStore;
+  /** The user's profile and block state (DESIGN section 11). */
+  users: AccountReader;
+  /** Families: an access token issued with a revoked family no longer works. */
+  refreshTokens: Pick<RefreshTokenStore, 'familyActive'>;
   edge?: EdgeDependencies;
 }
 
@@ -24,8 +27,17 @@ export const handleUserinfoEvent = withEdge<UserinfoDependencies>(CORS_ROUTES['/
     const record = await deps.tokens.find(hashAccessToken(token));
     if (!record) throw errors.invalidBearerToken();
     edge.attribute(record.clientId);
-    const profile = await deps.users.getProfile(record.userId);
-    if (!profile) throw errors.invalidBearerToken('the user of this access token no longer exists');
+    // One parallel step: the user, and the family the token was issued with (if any).
+    const [account, familyActive] = await Promise.all([
+      deps.users.getAccount(record.userId),
+      record.familyId === undefined
+        ? true
+        : deps.refreshTokens.familyActive(record.userId, record.familyId, Math.floor(Date.now() / 1000)),
+    ]);
+    if (!account) throw errors.invalidBearerToken('the user of this access token no longer exists');
+    if (account.blocked) throw errors.invalidBearerToken('the user of this access token is blocked');
+    if (!familyActive) throw errors.invalidBearerToken('the access token was revoked');
+    const { profile } = account;
     const scopes = record.scope.split(' ').filter(Boolean);
     return jsonResponse(200, { sub: record.userId, ...claimsForScopes(profile, scopes) });
   } catch (error) {

@@ -8,6 +8,9 @@ import { createKmsSecretSealer } from '../../functions/store/kms-secrets.js';
 import { createExchangeDependencies } from '../../functions/token/runtime.js';
 import { createOAuthTokenDependencies } from '../../functions/oauth-token/runtime.js';
 import { handleOAuthTokenEvent } from '../../functions/oauth-token/handle.js';
+import { handleRevokeEvent } from '../../functions/oauth-revoke/handle.js';
+import { createRevokeDependencies } from '../../functions/oauth-revoke/runtime.js';
+import type { RevokeDependencies } from '../../functions/core/revoke.js';
 import type { TokenEndpointDependencies } from '../../functions/core/token-endpoint.js';
 import { createUserinfoDependencies } from '../../functions/userinfo/runtime.js';
 import { createDiscoveryDependencies } from '../../functions/discovery/runtime.js';
@@ -94,6 +97,8 @@ export interface Runtime {
   exchange: ExchangeDependencies & { edge?: EdgeDependencies };
   /** POST /oauth/token. */
   oauthToken: TokenEndpointDependencies & { edge?: EdgeDependencies };
+  /** POST /oauth/revoke. */
+  revoke: RevokeDependencies & { edge?: EdgeDependencies };
   userinfo: UserinfoDependencies;
   discovery: DiscoveryDependencies;
 }
@@ -131,12 +136,14 @@ export const LOCAL_REGION = 'us-east-1';
 export const ROUTES = [
   'POST /oauth/access_token',
   'POST /oauth/token',
+  'POST /oauth/revoke',
   'GET /.well-known/openid-configuration',
   'GET /.well-known/jwks.json',
   'GET /userinfo',
   'POST /userinfo',
   'OPTIONS /oauth/access_token',
   'OPTIONS /oauth/token',
+  'OPTIONS /oauth/revoke',
   'OPTIONS /userinfo',
 ] as const;
 
@@ -147,6 +154,7 @@ export const ROUTES = [
 const LAMBDA_FUNCTIONS = {
   token: { module: { entry: HANDLER_ENTRIES.token }, functionName: 'local-token', memoryMb: 1024, timeoutMs: 15_000 },
   oauthToken: { module: { entry: HANDLER_ENTRIES.oauthToken }, functionName: 'local-oauth-token', memoryMb: 1024, timeoutMs: 15_000 },
+  oauthRevoke: { module: { entry: HANDLER_ENTRIES.oauthRevoke }, functionName: 'local-oauth-revoke', memoryMb: 256, timeoutMs: 10_000 },
   userinfo: { module: { entry: HANDLER_ENTRIES.userinfo }, functionName: 'local-userinfo', memoryMb: 512, timeoutMs: 10_000 },
   discovery: { module: { entry: HANDLER_ENTRIES.discovery }, functionName: 'local-discovery', memoryMb: 256, timeoutMs: 10_000 },
 } as const;
@@ -258,8 +266,10 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
           route('GET', '/userinfo', 'userinfo'),
           route('POST', '/userinfo', 'userinfo'),
           // DESIGN section 12: preflights go to the route's own function.
+          route('POST', '/oauth/revoke', 'oauthRevoke'),
           route('OPTIONS', '/oauth/access_token', 'token'),
           route('OPTIONS', '/oauth/token', 'oauthToken'),
+          route('OPTIONS', '/oauth/revoke', 'oauthRevoke'),
           route('OPTIONS', '/userinfo', 'userinfo'),
         ],
         functions: {
@@ -288,6 +298,11 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
             path: '/oauth/token',
             handler: (event: ApiGatewayEvent) => handleOAuthTokenEvent(event, { endpoint: current().oauthToken, issuer, edge: current().oauthToken.edge }),
           })),
+          ...['POST', 'OPTIONS'].map((method) => ({
+            method,
+            path: '/oauth/revoke',
+            handler: (event: ApiGatewayEvent) => handleRevokeEvent(event, { revoke: current().revoke, edge: current().revoke.edge }),
+          })),
           ...['/.well-known/openid-configuration', '/.well-known/jwks.json'].map((path) => ({
             method: 'GET',
             path,
@@ -310,6 +325,7 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       runtime = {
         exchange,
         oauthToken,
+        revoke: createRevokeDependencies(config, endpoints),
         userinfo: createUserinfoDependencies(config, endpoints),
         discovery: createDiscoveryDependencies(config, endpoints),
       };

@@ -1,3 +1,4 @@
+import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { KMS_DEADLINE_MS } from '../../functions/clients.js';
@@ -9,7 +10,7 @@ import { createAppleClient } from '../../functions/providers/apple.js';
 import { createProviderHttp } from '../../functions/providers/http.js';
 import { parseUserId, UserAdminError } from '../../functions/store/user-records.js';
 import { CliUsageError, resolveTableTarget, silenceSdkNodeVersionWarning, TABLE_TARGET_OPTIONS, type TableTarget } from './cli-target.js';
-import { formatDeletion, formatPage, formatUser } from './users-format.js';
+import { formatDeletion, formatPage, formatSessions, formatUser } from './users-format.js';
 
 /**
  * `npm run users -- <command> ... [--json] [--table NAME] [--endpoint URL] [--region REGION]`
@@ -21,15 +22,40 @@ const USAGE = `usage:
   npm run users -- list [--connection NAME] [--limit N] [--cursor CURSOR]
   npm run users -- link <primary_user_id> <secondary_user_id>
   npm run users -- unlink <primary_user_id> <provider|provider_user_id>
-  npm run users -- delete <user_id>
+  npm run users -- delete <user_id> [--yes]
+  npm run users -- block|unblock <user_id>
+  npm run users -- sessions <user_id>
+  npm run users -- revoke-sessions <user_id>
 options: --json (JSON lines)  --table NAME [--endpoint URL] [--region REGION] (default: the running npm start stack)`;
 
 type Line = (line: string) => void;
 
-const ARITY: Record<string, number> = { get: 1, list: 0, link: 2, unlink: 2, delete: 1 };
+const ARITY: Record<string, number> = {
+  get: 1,
+  list: 0,
+  link: 2,
+  unlink: 2,
+  delete: 1,
+  block: 1,
+  unblock: 1,
+  sessions: 1,
+  'revoke-sessions': 1,
+};
+
+/** Asks the operator a yes/no question; true only for an explicit yes. */
+export type Confirm = (question: string) => Promise<boolean>;
+
+const askOnTerminal: Confirm = async (question) => {
+  const terminal = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await terminal.question(`${question} [y/N] `)).trim());
+  } finally {
+    terminal.close();
+  }
+};
 const LIST_ONLY = ['connection', 'limit', 'cursor'] as const;
 
-export const runUsersCli = async (argv: string[], out: Line, err: Line = out): Promise<number> => {
+export const runUsersCli = async (argv: string[], out: Line, err: Line = out, confirm: Confirm = askOnTerminal): Promise<number> => {
   let parsed;
   try {
     parsed = parseArgs({
@@ -41,6 +67,7 @@ export const runUsersCli = async (argv: string[], out: Line, err: Line = out): P
         connection: { type: 'string' },
         limit: { type: 'string' },
         cursor: { type: 'string' },
+        yes: { type: 'boolean', short: 'y', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -68,6 +95,10 @@ export const runUsersCli = async (argv: string[], out: Line, err: Line = out): P
     err(`error: --${misplaced} is an option of list only`);
     return 2;
   }
+  if (values.yes && command !== 'delete') {
+    err('error: --yes is an option of delete only');
+    return 2;
+  }
 
   try {
     // Check the command line before touching any table.
@@ -83,6 +114,13 @@ export const runUsersCli = async (argv: string[], out: Line, err: Line = out): P
       tableName: target.tableName,
       revokeProviderGrant: appleRevoker(client, target),
     });
+    if (command === 'delete' && !values.yes) {
+      const what = `delete ${args[0]} with its linked identities, sessions and tokens? This cannot be undone.`;
+      if (!(await confirm(what))) {
+        err('not deleted (confirm, or pass --yes)');
+        return 1;
+      }
+    }
     await runCommand(admin, command!, args, { ...values, limit }, out);
     return 0;
   } catch (error) {
@@ -130,6 +168,26 @@ const runCommand = async (
     case 'delete': {
       const report = await admin.deleteUser(first);
       print(formatDeletion(report), [report]);
+      return;
+    }
+    case 'block':
+    case 'unblock': {
+      const user = await admin.setBlocked(first, command === 'block');
+      const line =
+        command === 'block'
+          ? `blocked ${first}: no new tokens, and its access and refresh tokens are refused until unblock`
+          : `unblocked ${first}: its unexpired, unrevoked tokens work again`;
+      print([line], [user]);
+      return;
+    }
+    case 'sessions': {
+      const sessions = await admin.sessions(first);
+      print(formatSessions(sessions), sessions);
+      return;
+    }
+    case 'revoke-sessions': {
+      const ended = await admin.revokeSessions(first);
+      print([`ended ${ended} session${ended === 1 ? '' : 's'} of ${first}`], [{ user_id: first, sessions_ended: ended }]);
       return;
     }
   }

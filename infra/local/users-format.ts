@@ -1,4 +1,4 @@
-import type { DeleteReport, UserDetails, UserPage } from '../../functions/store/user-admin.js';
+import type { DeleteReport, SessionSummary, UserDetails, UserPage } from '../../functions/store/user-admin.js';
 
 /** Readable renderings of the users CLI's results (`--json` prints the objects instead). */
 
@@ -27,6 +27,7 @@ export const formatUser = (user: UserDetails): string[] => {
     ['updated_at', user.updated_at],
     ['last_login', user.last_login],
     ['logins_count', user.logins_count],
+    ['blocked', user.blocked ? 'yes' : undefined],
   ];
   return [
     ...fields.filter(([, value]) => value !== undefined).map(([label, value]) => `${label.padEnd(13)}${safe(value)}`),
@@ -58,11 +59,19 @@ export const formatPage = (page: UserPage): string[] => {
 
 export const formatDeletion = (report: DeleteReport): string[] => [
   `deleted ${report.user_id}: ${count(report.identities.length, 'identity', 'identities')} (${report.identities.join(', ')}), ` +
-    count(report.access_tokens, 'access token', 'access tokens'),
-  `the token sweep scanned ${count(report.scanned_items, 'item', 'items')} (a full-table Scan: tokens have no index by user)`,
+    `${count(report.access_tokens, 'access token', 'access tokens')}, ${count(report.refresh_tokens, 'refresh token', 'refresh tokens')}, ` +
+    count(report.sessions, 'session', 'sessions'),
   ...(report.provider_revocations ?? []).map((revocation) =>
     revocation.revoked
       ? `revoked the Apple refresh token of ${revocation.identity} at Apple`
       : `could not revoke the Apple refresh token of ${revocation.identity}: ${revocation.error ?? 'unknown error'}`,
   ),
 ];
+
+export const formatSessions = (sessions: SessionSummary[]): string[] =>
+  sessions.length === 0
+    ? ['no sessions']
+    : table(
+        ['SESSION', 'CLIENT', 'STATE', 'IDENTITY', 'CREATED', 'LAST USED', 'EXPIRES'],
+        sessions.map((s) => [s.family_id, s.client_id, s.state, s.identity, s.created_at, s.last_used_at, s.expires_at]),
+      );

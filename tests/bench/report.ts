@@ -5,6 +5,7 @@ import type { CriticalPathFigures } from './critical-path.js';
 import type { HandlerCostFigures } from './handler-cost.js';
 import type { SdkCostFigures } from './sdk-cost.js';
 import type { ThroughputFigures } from './throughput.js';
+import type { RefreshCpuFigures, RefreshPathFigures } from './refresh-path.js';
 import { kib, round } from './stats.js';
 import { costModel, PRICES_AS_OF } from './cost-model.js';
 
@@ -23,6 +24,8 @@ export interface BenchResults {
     baseline: ColdStartVariant;
   };
   criticalPath: CriticalPathFigures[];
+  /** grant_type=refresh_token (DESIGN section 11). */
+  refresh?: { path: RefreshPathFigures; cpu: RefreshCpuFigures };
   throughput: ThroughputFigures[];
   /** Absent in results written before the burst benchmark existed. */
   bursts?: BurstFigures[];
@@ -71,6 +74,20 @@ export const evaluateTargets = (results: BenchResults): TargetCheck[] => {
       measured: `${refusal.ratio} x (${refusal.subject.median.fromImportMs} ms vs ${refusal.reference.median.fromImportMs} ms; pairs ${refusal.medianPairRatio}, cpu ${refusal.cpuRatio})`,
       met: refusal.ratio <= COLD_START_RATIO_BUDGET,
     },
+    ...(results.refresh
+      ? [
+          {
+            target: `refresh critical path <= ${results.refresh.path.expectedHops} round trips`,
+            measured: `${results.refresh.path.hops} hops (${results.refresh.path.delays} delays)`,
+            met: Math.round(results.refresh.path.hops) <= results.refresh.path.expectedHops,
+          },
+          {
+            target: `handler CPU <= ${HANDLER_CPU_BUDGET_US / 1000} ms per refresh`,
+            measured: `${round(results.refresh.cpu.medianCpuUs / 1000, 3)} ms`,
+            met: results.refresh.cpu.medianCpuUs <= HANDLER_CPU_BUDGET_US,
+          },
+        ]
+      : []),
     {
       target: `CPU <= ${HANDLER_CPU_BUDGET_US / 1000} ms per warm exchange on the real SDK clients`,
       measured: `${round(results.handlerCost.withSdk.medianCpuUs / 1000, 3)} ms`,
@@ -179,6 +196,28 @@ export const printReport = (results: BenchResults & { targets: TargetCheck[] }):
       ]),
     ),
   );
+
+  if (results.refresh) {
+    const { path, cpu } = results.refresh;
+    section(
+      `Refresh (grant_type=refresh_token): critical path with ${path.delayMs} ms before every KMS and DynamoDB call, and CPU`,
+      table(
+        ['no delay', 'with delay', 'delays', 'hops', 'expected', 'calls per refresh', 'median cpu', 'p90 cpu'],
+        [
+          [
+            `${path.baselineMs} ms`,
+            `${path.medianMs} ms`,
+            path.delays,
+            path.hops,
+            path.expectedHops,
+            Object.entries(path.callsPerRefresh).map(([call, count]) => `${call} x${count}`).join(', '),
+            `${cpu.medianCpuUs} µs`,
+            `${cpu.p90CpuUs} µs`,
+          ],
+        ],
+      ),
+    );
+  }
 
   section(
     'Throughput through the local stack (mixed providers, no delay; per core = exchanges per CPU-second of the whole stack)',

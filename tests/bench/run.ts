@@ -17,6 +17,7 @@ import { startBenchServices, type BenchProvider } from './services.js';
 import { round } from './stats.js';
 import { measureThroughput } from './throughput.js';
 import { measureBursts } from './burst.js';
+import { measureRefreshCpu, measureRefreshPath } from './refresh-path.js';
 import { evaluateTargets, printReport } from './report.js';
 import { costModel } from './cost-model.js';
 
@@ -62,6 +63,8 @@ const main = async () => {
 
     step('handler CPU per warm exchange (in-process fakes)');
     const handlerCost = { ...(await measureHandlerCost()), withSdk: await measureSdkCost() };
+    step('handler CPU per refresh (in-process ports)');
+    const refreshCpu = await measureRefreshCpu();
 
     step('starting DynamoDB Local, the KMS endpoint, the emulators and the API');
     const services = await startBenchServices();
@@ -109,6 +112,8 @@ const main = async () => {
 
       step(`warm ID-token exchange at POST /oauth/token (${settings.delayMs} ms per call, ${settings.pathRuns} runs)`);
       const idTokenPath = await measureIdTokenPath(services, { delayMs: settings.delayMs, runs: settings.pathRuns });
+      step(`refresh path (${settings.delayMs} ms in front of every call, ${settings.pathRuns} refreshes)`);
+      const refresh = { path: await measureRefreshPath(services, { delayMs: settings.delayMs, runs: settings.pathRuns }), cpu: refreshCpu };
 
       step(`throughput (${settings.concurrency.join(', ')} clients, ${settings.throughputSeconds} s each)`);
       const throughput = [];
@@ -132,6 +137,7 @@ const main = async () => {
         loggingCost,
         criticalPath,
         idTokenPath,
+        refresh,
         throughput,
         bursts,
         targets: [] as ReturnType<typeof evaluateTargets>,

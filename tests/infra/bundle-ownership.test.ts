@@ -12,6 +12,8 @@ import { HANDLER_ENTRIES, PROJECT_ROOT, esbuildOptions, type HandlerName } from 
 const NEVER_IN: Record<HandlerName, RegExp[]> = {
   // DynamoDB reads only.
   userinfo: [/^functions\/providers\//, /^functions\/tokens\//, /^functions\/core\/tenant\.ts$/, /node_modules\/(@aws-sdk\/client-kms|jose|ky|valibot)\//],
+  // DynamoDB only: revocation verifies nothing with a provider and signs nothing.
+  oauthRevoke: [/^functions\/providers\//, /^functions\/tokens\//, /^functions\/core\/tenant\.ts$/, /node_modules\/(@aws-sdk\/client-kms|jose|ky)\//],
   // KMS GetPublicKey only.
   discovery: [/^functions\/providers\//, /^functions\/store\//, /node_modules\/(@aws-sdk\/client-dynamodb|@aws-sdk\/lib-dynamodb|jose|ky|valibot)\//],
   // The legacy endpoint verifies access tokens only: no JWS, no Apple, no tenant schema.
@@ -23,6 +25,7 @@ const NEVER_IN: Record<HandlerName, RegExp[]> = {
 /** Parts of a bundle that must be there, so the patterns above cannot pass by matching nothing. */
 const ALWAYS_IN: Record<HandlerName, RegExp> = {
   userinfo: /^functions\/store\/token-store\.ts$/,
+  oauthRevoke: /^functions\/store\/refresh-tokens\.ts$/,
   discovery: /^functions\/tokens\/key-ring\.ts$/,
   token: /^functions\/providers\/facebook\.ts$/,
   oauthToken: /^functions\/providers\/id-token\/verify\.ts$/,

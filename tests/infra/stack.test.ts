@@ -41,6 +41,7 @@ const FUNCTIONS: Record<HandlerName, string> = {
   userinfo: LOGICAL_IDS.userinfo,
   discovery: LOGICAL_IDS.discovery,
   oauthToken: LOGICAL_IDS.oauthToken,
+  oauthRevoke: LOGICAL_IDS.oauthRevoke,
 };
 const FUNCTION_IDS = Object.values(FUNCTIONS);
 
@@ -140,7 +141,7 @@ describe('default deployment', () => {
   let template: Template;
   let outdir: string;
 
-  // Bundling three functions with esbuild: slow on a busy machine.
+  // Bundling five functions with esbuild: slow on a busy machine.
   beforeAll(() => {
     ({ json, template, outdir } = synth({}, { bundle: true }));
   }, 240_000);
@@ -158,13 +159,15 @@ describe('default deployment', () => {
       'POST /oauth/token': 'OAuthTokenFunction',
       'OPTIONS /oauth/token': 'OAuthTokenFunction',
       'OPTIONS /oauth/access_token': 'TokenFunction',
+      'POST /oauth/revoke': 'OAuthRevokeFunction',
+      'OPTIONS /oauth/revoke': 'OAuthRevokeFunction',
       'GET /userinfo': 'UserinfoFunction',
       'POST /userinfo': 'UserinfoFunction',
       'OPTIONS /userinfo': 'UserinfoFunction',
       'GET /.well-known/openid-configuration': 'DiscoveryFunction',
       'GET /.well-known/jwks.json': 'DiscoveryFunction',
     });
-    expect(routes).toHaveLength(9);
+    expect(routes).toHaveLength(11);
   });
 
   it('serves one auto-deployed $default stage, throttled, with access logs that carry no paths or headers', () => {
@@ -188,6 +191,7 @@ describe('default deployment', () => {
   it.each([
     ['TokenFunction', 1024, 15, 365, 'Retain'],
     ['OAuthTokenFunction', 1024, 15, 30, 'Delete'],
+    ['OAuthRevokeFunction', 512, 15, 30, 'Delete'],
     ['UserinfoFunction', 512, 10, 30, 'Delete'],
     ['DiscoveryFunction', 256, 10, 30, 'Delete'],
   ])('%s runs Node.js on arm64 with %i MB and a %i s timeout, traced, logging to its own group (%i days, %s on delete)', (id, memory, timeout, days, deletion) => {
@@ -240,6 +244,17 @@ describe('default deployment', () => {
         AttributeDefinitions: [
           { AttributeName: 'pk', AttributeType: 'S' },
           { AttributeName: 'sk', AttributeType: 'S' },
+          { AttributeName: 'user_id', AttributeType: 'S' },
+        ],
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: 'by_user',
+            KeySchema: [
+              { AttributeName: 'user_id', KeyType: 'HASH' },
+              { AttributeName: 'pk', KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'KEYS_ONLY' },
+          },
         ],
         BillingMode: 'PAY_PER_REQUEST',
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
@@ -277,9 +292,17 @@ describe('default deployment', () => {
     ]);
     expect(grantsOf(json, 'OAuthTokenFunction')).toEqual([
       ...baseGrants(json, 'OAuthTokenFunction'),
-      { actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'], resources: [TABLE_ARN] },
+      {
+        actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:ConditionCheckItem'],
+        resources: [TABLE_ARN],
+      },
       { actions: ['kms:Sign', 'kms:GetPublicKey'], resources: [STACK_KEY_ARN] },
       { actions: ['kms:Decrypt'], resources: [SECRETS_KEY_ARN] },
+    ]);
+    // Revocation needs no key and no write but the family's conditional update.
+    expect(grantsOf(json, 'OAuthRevokeFunction')).toEqual([
+      ...baseGrants(json, 'OAuthRevokeFunction'),
+      { actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem'], resources: [TABLE_ARN] },
     ]);
     expect(grantsOf(json, 'UserinfoFunction')).toEqual([
       ...baseGrants(json, 'UserinfoFunction'),
@@ -307,7 +330,7 @@ describe('default deployment', () => {
 
   it('lets only this API invoke the functions', () => {
     const permissions = resourcesOfType(json, 'AWS::Lambda::Permission');
-    expect(permissions).toHaveLength(9);
+    expect(permissions).toHaveLength(11);
     for (const [, permission] of permissions) {
       expect(permission.Properties.Principal).toBe('apigateway.amazonaws.com');
       expect(JSON.stringify(permission.Properties.SourceArn)).toMatch(/"Ref":"HttpApi/);
@@ -470,9 +493,16 @@ describe('key rotation (context activeKeyId + retiredKeyIds)', () => {
     ]);
     expect(grantsOf(json, 'OAuthTokenFunction')).toEqual([
       ...baseGrants(json, 'OAuthTokenFunction'),
-      { actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'], resources: [TABLE_ARN] },
+      {
+        actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem', 'dynamodb:ConditionCheckItem'],
+        resources: [TABLE_ARN],
+      },
       { actions: ['kms:Sign', 'kms:GetPublicKey'], resources: [activeArn] },
       { actions: ['kms:Decrypt'], resources: [SECRETS_KEY_ARN] },
+    ]);
+    expect(grantsOf(json, 'OAuthRevokeFunction')).toEqual([
+      ...baseGrants(json, 'OAuthRevokeFunction'),
+      { actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem'], resources: [TABLE_ARN] },
     ]);
     expect(grantsOf(json, 'UserinfoFunction')).toEqual([
       ...baseGrants(json, 'UserinfoFunction'),

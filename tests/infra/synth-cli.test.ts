@@ -17,12 +17,12 @@ describe('npm run synth', () => {
     await promisify(execFile)('npx', ['cdk', 'synth', '--no-notices', '--quiet', '--output', outdir], {
       cwd: root,
       env: { ...env, AWS_EC2_METADATA_DISABLED: 'true' },
-      timeout: 120_000,
+      timeout: 180_000,
     });
     const templateFile = join(outdir, 'SocialTokenExchange.template.json');
     expect(existsSync(templateFile)).toBe(true);
     const template = JSON.parse(readFileSync(templateFile, 'utf8')) as { Resources: Record<string, { Type: string }> };
     const types = Object.values(template.Resources).map((resource) => resource.Type);
     expect(types).toEqual(expect.arrayContaining(['AWS::Lambda::Function', 'AWS::DynamoDB::Table', 'AWS::KMS::Key', 'AWS::ApiGatewayV2::Api']));
-  }, 150_000);
+  }, 200_000);
 });

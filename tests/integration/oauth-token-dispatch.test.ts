@@ -46,8 +46,7 @@ describe('POST /oauth/token grant dispatch', () => {
     [{ grant_type: '' }, 400, 'invalid_request', 'missing grant_type parameter'],
     [{ grant_type: 'password', client_id: 'nobody' }, 400, 'unsupported_grant_type', 'Unsupported grant type: password'],
     [{ grant_type: LEGACY_ACCESS_TOKEN_GRANT }, 400, 'unsupported_grant_type', `Unsupported grant type: ${LEGACY_ACCESS_TOKEN_GRANT}`],
-    // Issue 13 replaces the refresh_token stub.
-    [{ grant_type: 'refresh_token', client_id: 'my-app', refresh_token: 'x' }, 400, 'unsupported_grant_type', 'Unsupported grant type: refresh_token'],
+    [{ grant_type: 'refresh_token', client_id: 'my-app', refresh_token: 'x' }, 400, 'invalid_grant', 'invalid refresh_token'],
     [{ grant_type: TOKEN_EXCHANGE }, 400, 'invalid_request', 'missing client_id parameter'],
     [{ grant_type: TOKEN_EXCHANGE, client_id: 'my-app' }, 400, 'invalid_request', 'missing subject_token parameter'],
     [{ grant_type: TOKEN_EXCHANGE, client_id: 'my-app', subject_token: 't' }, 400, 'invalid_request', 'missing subject_token_type parameter'],

@@ -38,7 +38,7 @@ describe.each(['1.0', '2.0'] as const)('API Gateway payload %s', (payloadVersion
   });
 
   it('answers an unknown route like API Gateway', async () => {
-    const response = await fetch(`${stack.url}/oauth/device/code`, { method: 'POST' });
+    const response = await fetch(`${stack.url}/oauth/no-such-route`, { method: 'POST' });
     expect(response.status).toBe(404);
   });
 });

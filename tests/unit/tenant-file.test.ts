@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseTenant, parseTenantJson, TenantFileError } from '../../functions/core/tenant.js';
+import { parseTenant, parseTenantJson, refreshTokenPolicy, TenantFileError } from '../../functions/core/tenant.js';
 
 const GRANT = 'http://auth0.com/oauth/legacy/grant-type/access_token';
 const valid = () => ({
@@ -55,6 +55,10 @@ describe('tenant file', () => {
     [{ clients: {} }, 'clients: clients must be an array'],
     [{ clients: [{ client_id: 'a', link_by_verified_email: true }] }, 'automatic linking by email is not supported'],
     [[], 'the tenant file must be a JSON object'],
+    [{ clients: [{ client_id: 'a', refresh_token: { idle_lifetime: 10 } }] }, 'clients.0.refresh_token.idle_lifetime: refresh_token.idle_lifetime must be at least 60 seconds'],
+    [{ clients: [{ client_id: 'a', refresh_token: { leeway: 301 } }] }, 'refresh_token.leeway must be at most 300 seconds'],
+    [{ clients: [{ client_id: 'a', refresh_token: { absolute_lifetime: 1.5 } }] }, 'refresh_token.absolute_lifetime must be a whole number'],
+    [{ clients: [{ client_id: 'a', refresh_token: { idle: 60 } }] }, 'clients.0.refresh_token.idle: unknown key'],
   ])('refuses %j naming the field', (input, expected) => {
     expect(problemsOf(input).join('\n')).toContain(expected);
   });
@@ -79,6 +83,12 @@ describe('tenant file', () => {
       'clients.0.connections.1: client "web" enables connection "github", which is not defined in connections',
       'clients.1.connections.0: client "ios" enables connection "apple", which is not defined in connections',
     ]);
+  });
+
+  it("takes a client's refresh-token lifetimes, with DESIGN section 11's defaults for the missing ones", () => {
+    const [bare, tuned] = parseTenant({ clients: [{ client_id: 'a' }, { client_id: 'b', refresh_token: { idle_lifetime: 3600, leeway: 5 } }] }).clients;
+    expect(refreshTokenPolicy(bare!)).toEqual({ idleLifetime: 1_296_000, absoluteLifetime: 2_592_000, leeway: 0 });
+    expect(refreshTokenPolicy(tuned!)).toEqual({ idleLifetime: 3600, absoluteLifetime: 2_592_000, leeway: 5 });
   });
 
   it('reports malformed JSON in one sentence', () => {

@@ -204,6 +204,7 @@ const run = async (
       expires_in: issued.expiresIn,
       scope: scopes.join(' '),
       ...(issued.idToken !== undefined ? { id_token: issued.idToken } : {}),
+      ...(issued.refreshToken !== undefined ? { refresh_token: issued.refreshToken } : {}),
     },
     userId: issued.userId,
     strategy: connection.strategy,
