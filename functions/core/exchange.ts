@@ -32,7 +32,7 @@ export interface ExchangeDependencies {
   /** DESIGN section 12 limits around the provider verification; none when absent. */
   limiter?: AttemptLimiter;
   /** Refresh-token families (DESIGN section 11); without it no refresh token is issued. */
-  refreshTokens?: RefreshTokenStore;
+  refreshTokens?: Pick<RefreshTokenStore, 'startFamily'>;
 }
 
 export interface ExchangeContext {

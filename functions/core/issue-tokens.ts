@@ -15,7 +15,7 @@ export interface IssueDependencies {
   signer: IdTokenSigner;
   accessTokenTtlSeconds: number;
   /** Where refresh-token families start (DESIGN section 11); without it none is issued. */
-  refreshTokens?: RefreshTokenStore;
+  refreshTokens?: Pick<RefreshTokenStore, 'startFamily'>;
 }
 
 /** RFC 6749 section 6 / OIDC Core 11: a refresh token only for `offline_access` and a client with the grant. */
@@ -153,7 +153,7 @@ export const idTokenClaims = (input: {
  * A family begins at a login (DESIGN section 11): its absolute lifetime counts from now, and
  * it remembers the identity that logged in, so unlinking that identity ends it.
  */
-const newFamily = (request: IssueRequest, store: RefreshTokenStore) => {
+const newFamily = (request: IssueRequest, store: Pick<RefreshTokenStore, 'startFamily'>) => {
   const token = newAccessToken();
   const familyId = randomUUID();
   const policy = refreshTokenPolicy(request.client);

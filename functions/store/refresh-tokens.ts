@@ -4,6 +4,7 @@ import { itemKeys } from './keys.js';
 import { isConditionalCheckFailure, storeFailure } from './dynamo.js';
 import { retryOnTransactionConflict } from './conflict-retry.js';
 import type { RefreshTokenRecord, RefreshTokenStore, RotationResult, UserProfile } from '../core/ports.js';
+import { createRefreshFamilyStarter, refreshTokenItem, sendToStore } from './refresh-families.js';
 
 /**
  * Refresh tokens and their families (DESIGN section 11).
@@ -22,73 +23,11 @@ import type { RefreshTokenRecord, RefreshTokenStore, RotationResult, UserProfile
 export const createRefreshTokenStore = (options: { client: DynamoDBDocumentClient; tableName: string }): RefreshTokenStore => {
   const { client, tableName } = options;
 
-  const tokenItem = (record: Omit<RefreshTokenRecord, 'usedAt'>) => ({
-    ...itemKeys.refreshToken(record.tokenHash),
-    type: 'refresh_token',
-    family_id: record.familyId,
-    user_id: record.userId,
-    client_id: record.clientId,
-    scope: record.scope,
-    identity: record.identity,
-    issued_at: record.issuedAt,
-    idle_expires_at: record.idleExpiresAt,
-    family_expires_at: record.familyExpiresAt,
-    profile: record.profile,
-    // Kept until the family expires: a used token must stay recognisable.
-    expires_at: record.familyExpiresAt,
-  });
-
-  const send = async <T>(operation: () => Promise<T>): Promise<T> => {
-    try {
-      return await retryOnTransactionConflict(operation);
-    } catch (error) {
-      throw storeFailure(error);
-    }
-  };
+  const tokenItem = refreshTokenItem;
+  const send = sendToStore;
 
   return {
-    async startFamily(family) {
-      // Unconditional puts of fresh random keys: an SDK retry writes the same items again.
-      await send(() =>
-        Promise.all([
-          client.send(
-            new PutCommand({
-              TableName: tableName,
-              Item: {
-                ...itemKeys.family(family.userId, family.familyId),
-                type: 'refresh_family',
-                family_id: family.familyId,
-                user_id: family.userId,
-                client_id: family.clientId,
-                scope: family.scope,
-                identity: family.identity,
-                created_at: family.createdAt,
-                last_used_at: family.createdAt,
-                family_expires_at: family.familyExpiresAt,
-                expires_at: family.familyExpiresAt,
-              },
-            }),
-          ),
-          client.send(
-            new PutCommand({
-              TableName: tableName,
-              Item: tokenItem({
-                tokenHash: family.tokenHash,
-                familyId: family.familyId,
-                userId: family.userId,
-                clientId: family.clientId,
-                scope: family.scope,
-                identity: family.identity,
-                issuedAt: family.createdAt,
-                idleExpiresAt: family.idleExpiresAt,
-                familyExpiresAt: family.familyExpiresAt,
-                profile: family.profile,
-              }),
-            }),
-          ),
-        ]),
-      );
-    },
+    ...createRefreshFamilyStarter(options),
 
     async use({ tokenHash, clientId, now, rotationId }) {
       try {

@@ -6,7 +6,7 @@ import { createDocumentClient } from '../store/dynamo.js';
 import { createTenantStore } from '../store/tenant-store.js';
 import { createKmsSecretOpener } from '../store/kms-secrets.js';
 import { createTokenStore } from '../store/token-store.js';
-import { createRefreshTokenStore } from '../store/refresh-tokens.js';
+import { createRefreshFamilyStarter } from '../store/refresh-families.js';
 import { createUserStore } from '../store/user-store.js';
 import { createKmsSigner } from '../tokens/kms-signer.js';
 import { createAttemptLimiter } from '../store/attempt-limiter.js';
@@ -39,7 +39,7 @@ export const createExchangeDependencies = (
     }),
     users: createUserStore({ client, tableName: config.tableName }),
     tokens: createTokenStore({ client, tableName: config.tableName }),
-    refreshTokens: createRefreshTokenStore({ client, tableName: config.tableName }),
+    refreshTokens: createRefreshFamilyStarter({ client, tableName: config.tableName }),
     verifier: createProviderVerifier({ timeoutMs: config.providerTimeoutMs, observe: recordProviderCall }),
     signer,
     clock: { now: () => new Date() },

@@ -106,7 +106,7 @@ describe('operational alarms (default deployment)', () => {
 
   it('covers every function createApiFunction made: throttles, errors, and p99 duration near its timeout', () => {
     const functions = apiFunctionsOf(stack);
-    expect(functions.map(({ name }) => name)).toEqual(['Token', 'Userinfo', 'Discovery']);
+    expect(functions.map(({ name }) => name)).toEqual(['Token', 'OAuthToken', 'OAuthRevoke', 'Userinfo', 'Discovery']);
     for (const { name } of functions) {
       const functionId = `${name}Function`;
       expect(Object.values(LOGICAL_IDS)).toContain(functionId);

@@ -35,9 +35,14 @@ describe('the signing key policy (default deployment)', () => {
   const json = synth();
   const statements = keyPolicy(json, 'SigningKey');
 
-  it('lets only the token function sign; discovery reads the public key only', () => {
+  it('lets only the two token functions sign; discovery reads the public key only', () => {
     const signers = statements.filter((s) => s.actions.includes('kms:Sign'));
-    expect(signers).toEqual([{ principal: roleOf(json, 'TokenFunction'), actions: ['kms:Sign', 'kms:GetPublicKey'], condition: undefined, effect: 'Allow' }]);
+    expect(signers).toEqual(
+      ['TokenFunction', 'OAuthTokenFunction'].map((id) => ({ principal: roleOf(json, id), actions: ['kms:Sign', 'kms:GetPublicKey'], condition: undefined, effect: 'Allow' })),
+    );
+    for (const id of ['OAuthRevokeFunction', 'UserinfoFunction']) {
+      expect(statements.some((s) => JSON.stringify(s.principal) === JSON.stringify(roleOf(json, id)))).toBe(false);
+    }
     expect(statements).toContainEqual({ principal: roleOf(json, 'DiscoveryFunction'), actions: ['kms:GetPublicKey'], condition: undefined, effect: 'Allow' });
     expect(statements.some((s) => JSON.stringify(s.principal) === JSON.stringify(roleOf(json, 'UserinfoFunction')))).toBe(false);
   });
@@ -68,16 +73,16 @@ describe('the secrets key (connection secrets at rest)', () => {
     expect(json.Resources.SecretsKey.Properties.KeyUsage ?? 'ENCRYPT_DECRYPT').toBe('ENCRYPT_DECRYPT');
   });
 
-  it('lets only the token function decrypt, and only connection ciphertexts', () => {
+  it('lets only the two token functions decrypt, and only connection ciphertexts', () => {
     const decryptors = statements.filter((s) => s.actions.includes('kms:Decrypt'));
-    expect(decryptors).toEqual([
-      {
-        principal: roleOf(json, 'TokenFunction'),
+    expect(decryptors).toEqual(
+      ['TokenFunction', 'OAuthTokenFunction'].map((id) => ({
+        principal: roleOf(json, id),
         actions: ['kms:Decrypt'],
         condition: { StringLike: { 'kms:EncryptionContext:connection': '*' } },
         effect: 'Allow',
-      },
-    ]);
+      })),
+    );
   });
 
   it('lets administrators (and so `tenant apply`) encrypt, never decrypt or re-encrypt', () => {
@@ -90,7 +95,7 @@ describe('the secrets key (connection secrets at rest)', () => {
     const adminRoleArn = 'arn:aws:iam::111122223333:role/token-exchange-operator';
     const withAdmin = synth({ adminRoleArn });
     const decryptors = keyPolicy(withAdmin, 'SecretsKey').filter((s) => s.actions.includes('kms:Decrypt'));
-    expect(decryptors.map((s) => s.principal)).toEqual([adminRoleArn, roleOf(withAdmin, 'TokenFunction')]);
+    expect(decryptors.map((s) => s.principal)).toEqual([adminRoleArn, roleOf(withAdmin, 'TokenFunction'), roleOf(withAdmin, 'OAuthTokenFunction')]);
     // Never a signer.
     expect(JSON.stringify(keyPolicy(withAdmin, 'SigningKey'))).not.toContain(adminRoleArn);
   });
