@@ -22,7 +22,7 @@ const USAGE = `usage:
   npm run users -- list [--connection NAME] [--limit N] [--cursor CURSOR]
   npm run users -- link <primary_user_id> <secondary_user_id>
   npm run users -- unlink <primary_user_id> <provider|provider_user_id>
-  npm run users -- delete <user_id> [--yes]
+  npm run users -- delete <user_id> [--yes] [--kms-endpoint URL]
   npm run users -- block|unblock <user_id>
   npm run users -- sessions <user_id>
   npm run users -- revoke-sessions <user_id>
@@ -63,6 +63,8 @@ export const runUsersCli = async (argv: string[], out: Line, err: Line = out, co
       allowPositionals: true,
       options: {
         ...TABLE_TARGET_OPTIONS,
+        // Where Apple's encrypted private_key is decrypted for `delete` (default: the region's KMS).
+        'kms-endpoint': { type: 'string' },
         json: { type: 'boolean', default: false },
         connection: { type: 'string' },
         limit: { type: 'string' },
@@ -112,7 +114,7 @@ export const runUsersCli = async (argv: string[], out: Line, err: Line = out, co
     const admin = createUserAdmin({
       client,
       tableName: target.tableName,
-      revokeProviderGrant: appleRevoker(client, target),
+      revokeProviderGrant: appleRevoker(client, target, values['kms-endpoint'] ?? target.kmsEndpoint),
     });
     if (command === 'delete' && !values.yes) {
       const what = `delete ${args[0]} with its linked identities, sessions and tokens? This cannot be undone.`;
@@ -197,11 +199,11 @@ const runCommand = async (
  * Deleting a user revokes the Apple refresh token kept with its identity (Apple requires it
  * of apps that offer account deletion, TN3194), signed with the connection's key.
  */
-const appleRevoker = (client: ReturnType<typeof createDocumentClient>, target: TableTarget) => {
+const appleRevoker = (client: ReturnType<typeof createDocumentClient>, target: TableTarget, kmsEndpoint: string | undefined) => {
   // Apple's private_key is stored encrypted (secrets at rest): decrypting it needs the
   // operator role named at deploy (-c adminRoleArn=), or the local stack's KMS endpoint.
   const kms = new KMSClient({
-    ...(target.kmsEndpoint ? { endpoint: target.kmsEndpoint } : {}),
+    ...(kmsEndpoint ? { endpoint: kmsEndpoint } : {}),
     ...(target.region ? { region: target.region } : {}),
   });
   const tenants = createTenantStore({

@@ -28,8 +28,8 @@ describe('npm run users -- delete revokes Apple refresh tokens', () => {
 
     const stdout: string[] = [];
     const stderr: string[] = [];
-    const target = ['--table', stack.tableName, '--endpoint', stack.dynamoEndpoint, '--region', 'us-east-1'];
-    const code = await runUsersCli(['delete', `apple|${sub}`, ...target], (line) => stdout.push(line), (line) => stderr.push(line));
+    const target = ['--table', stack.tableName, '--endpoint', stack.dynamoEndpoint, '--region', 'us-east-1', '--kms-endpoint', stack.kmsEndpoint];
+    const code = await runUsersCli(['delete', `apple|${sub}`, '--yes', ...target], (line) => stdout.push(line), (line) => stderr.push(line));
     expect({ code, stderr }).toEqual({ code: 0, stderr: [] });
     expect(apple.revoked).toEqual([granted]);
     expect(stdout.join('\n')).toContain(`revoked the Apple refresh token of apple|${sub} at Apple`);

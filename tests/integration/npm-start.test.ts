@@ -97,7 +97,7 @@ describe('npm start', () => {
       if (previous === undefined) delete process.env.LOCAL_STACK_STATE_FILE;
       else process.env.LOCAL_STACK_STATE_FILE = previous;
     }
-    expect(lines.join('\n')).toMatch(/endpoints of facebook, google-oauth2, twitter, weibo moved from the default emulator ports/);
+    expect(lines.join('\n')).toMatch(/endpoints of facebook, google-oauth2, twitter, weibo, apple moved from the default emulator ports/);
     const db = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: state.dynamoEndpoint, region: 'us-east-1' }));
     const { Item } = await db.send(new GetCommand({ TableName: state.tableName, Key: itemKeys.connection('facebook') }));
     db.destroy();

@@ -207,8 +207,8 @@ describe('no token or secret reaches any output', () => {
     for (const refreshToken of apple.refreshTokens) secrets.add(refreshToken);
     for (const line of APPLE_APP.private_key.split('\n').slice(1, -1)) secrets.add(line);
     // Deleting the user revokes its Apple refresh token: the CLI's output must not show it.
-    const target = ['--table', stack.tableName, '--endpoint', proxy.url, '--region', 'us-east-1'];
-    expect(await runUsersCli(['delete', 'apple|001111.leaktest.0001', ...target], (line) => captured.push(line), (line) => captured.push(line))).toBe(0);
+    const target = ['--table', stack.tableName, '--endpoint', proxy.url, '--region', 'us-east-1', '--kms-endpoint', stack.kmsEndpoint];
+    expect(await runUsersCli(['delete', 'apple|001111.leaktest.0001', '--yes', ...target], (line) => captured.push(line), (line) => captured.push(line))).toBe(0);
     expect(apple.revoked).toHaveLength(1);
 
     const output = captured.join('\n');

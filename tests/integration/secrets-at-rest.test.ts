@@ -9,6 +9,7 @@ import { FACEBOOK_APP, FACEBOOK_TEST_TOKENS } from '../../infra/local/emulators/
 import { GOOGLE_APP } from '../../infra/local/emulators/google.js';
 import { TWITTER_APP, TWITTER_TEST_TOKENS } from '../../infra/local/emulators/twitter.js';
 import { WEIBO_APP } from '../../infra/local/emulators/weibo.js';
+import { APPLE_APP } from '../../infra/local/emulators/apple.js';
 import { buildLocalTenant } from '../../infra/local/local-tenant.js';
 import type { LocalStack } from '../../infra/local/stack.js';
 import { runTenantCli } from '../../infra/local/tenant-cli.js';
@@ -19,7 +20,9 @@ import { postToken, startTestStack } from '../support/stack.js';
  * dynamodb:Scan) learns no provider secret; only KMS Decrypt, granted to the token
  * function alone, turns the stored ciphertexts back into secrets.
  */
-const SECRETS = [FACEBOOK_APP.client_secret, GOOGLE_APP.client_secret, TWITTER_APP.client_secret, WEIBO_APP.client_secret];
+// Apple's .p8 key: each base64 line of its body, since the whole PEM would never match a JSON-escaped dump.
+const APPLE_KEY_LINES = APPLE_APP.private_key.split('\n').filter((line) => line.length > 0 && !line.startsWith('-----'));
+const SECRETS = [FACEBOOK_APP.client_secret, GOOGLE_APP.client_secret, TWITTER_APP.client_secret, WEIBO_APP.client_secret, ...APPLE_KEY_LINES];
 
 describe('connection secrets at rest', () => {
   let stack: LocalStack;
@@ -80,7 +83,7 @@ describe('connection secrets at rest', () => {
 
     const items = await rawItems();
     const connections = items.filter((item) => item.pk?.S?.startsWith('CONNECTION#'));
-    expect(connections).toHaveLength(4);
+    expect(connections).toHaveLength(5);
     const raw = JSON.stringify(items);
     for (const secret of SECRETS) {
       expect(raw).not.toContain(secret);
@@ -89,7 +92,7 @@ describe('connection secrets at rest', () => {
     for (const item of connections) {
       const options = item.config!.M!.options!.M!;
       for (const name of SECRET_OPTION_NAMES) expect(options[name]).toBeUndefined();
-      expect(Object.keys(item.sealed_secrets!.M!)).toEqual(['client_secret']);
+      expect(Object.keys(item.sealed_secrets!.M!)).toEqual(item.pk!.S === 'CONNECTION#apple' ? ['private_key'] : ['client_secret']);
       expect(item.secrets_fingerprint!.S).toMatch(/^[\w-]+\.[\w-]+$/);
     }
   });

@@ -9,18 +9,20 @@ const running = {
   google: 'http://127.0.0.1:41002',
   twitter: 'http://127.0.0.1:41003',
   weibo: 'http://127.0.0.1:41004',
+  apple: 'http://127.0.0.1:41005',
 };
 
 describe('followRunningEmulators', () => {
   it('moves the committed tenant from the default emulator ports to the running ones', () => {
     const { tenant, moved } = followRunningEmulators(committed, running);
-    expect(moved).toEqual(['facebook', 'google-oauth2', 'twitter', 'weibo']);
+    expect(moved).toEqual(['facebook', 'google-oauth2', 'twitter', 'weibo', 'apple']);
     const facebook = tenant.connections.find((c) => c.name === 'facebook')!;
     expect(facebook.options.endpoints).toEqual({
       debug_token: 'http://127.0.0.1:41001/v25.0/debug_token',
       me: 'http://127.0.0.1:41001/v25.0/me',
+      jwks: 'http://127.0.0.1:41001/.well-known/oauth/openid/jwks/',
     });
-    expect(JSON.stringify(tenant)).not.toMatch(/127\.0\.0\.1:300[1-4]/);
+    expect(JSON.stringify(tenant)).not.toMatch(/127\.0\.0\.1:300[1-5]/);
     // The secrets and everything else are as in the file.
     expect(facebook.options.client_secret).toBe(committed.connections.find((c) => c.name === 'facebook')!.options.client_secret);
     expect(tenant.clients).toEqual(committed.clients);
