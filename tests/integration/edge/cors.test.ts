@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { LEGACY_ACCESS_TOKEN_GRANT } from '../../../functions/core/errors.js';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { applyTenant } from '../../../functions/store/tenant-admin.js';
+import { createKmsSecretSealer } from '../../../functions/store/kms-secrets.js';
 import type { Tenant } from '../../../functions/core/tenant.js';
 import { FACEBOOK_TEST_TOKENS } from '../../../infra/local/emulators/facebook.js';
 import { buildLocalTenant, type EmulatorEndpoints } from '../../../infra/local/local-tenant.js';
@@ -64,6 +66,8 @@ const signIn = { client_id: 'my-app', connection: 'facebook', access_token: FACE
 describe('preflights', () => {
   it.each([
     ['/oauth/access_token', 'POST', 'POST, OPTIONS'],
+    ['/oauth/token', 'POST', 'POST, OPTIONS'],
+    ['/oauth/revoke', 'POST', 'POST, OPTIONS'],
     ['/userinfo', 'GET', 'GET, POST, OPTIONS'],
   ])('%s: an origin some client allows gets 204 with the allow headers', async (path, method, methods) => {
     for (const origin of [APP, CAPACITOR, OTHER_CLIENTS_ORIGIN]) {
@@ -78,7 +82,7 @@ describe('preflights', () => {
     }
   });
 
-  it.each(['/oauth/access_token', '/userinfo'])('%s: a foreign origin, or none, gets no allow headers', async (path) => {
+  it.each(['/oauth/access_token', '/oauth/token', '/oauth/revoke', '/userinfo'])('%s: a foreign origin, or none, gets no allow headers', async (path) => {
     for (const origin of [FOREIGN, 'null', `${APP}/`, 'https://APP.example.com', undefined]) {
       const response = await preflight(path, origin);
       expect(response.status).toBe(204);
@@ -89,14 +93,17 @@ describe('preflights', () => {
 
   it('follows the tenant file when it is applied again', async () => {
     const db = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: stack.dynamoEndpoint, region: 'us-east-1' }));
+    const kms = new KMSClient({ endpoint: stack.kmsEndpoint, region: 'us-east-1' });
+    const secrets = createKmsSecretSealer({ kms, keyId: stack.secretsKeyId });
     try {
-      await applyTenant({ client: db, tableName: stack.tableName, tenant: tenantFor(endpoints, [APP]) });
+      await applyTenant({ client: db, tableName: stack.tableName, tenant: tenantFor(endpoints, [APP]), secrets });
       expect((await preflight('/oauth/access_token', CAPACITOR)).headers.get('access-control-allow-origin')).toBeNull();
       expect((await preflight('/oauth/access_token', APP)).headers.get('access-control-allow-origin')).toBe(APP);
-      await applyTenant({ client: db, tableName: stack.tableName, tenant: tenantFor(endpoints) });
+      await applyTenant({ client: db, tableName: stack.tableName, tenant: tenantFor(endpoints), secrets });
       expect((await preflight('/oauth/access_token', CAPACITOR)).headers.get('access-control-allow-origin')).toBe(CAPACITOR);
     } finally {
       db.destroy();
+      kms.destroy();
     }
   });
 });
@@ -129,6 +136,26 @@ describe('actual responses carry the header only for the origins of the request\
     const disabled = await exchange({ ...signIn, connection: 'no-such-connection' }, APP);
     expect(disabled.status).toBe(400);
     expect(disabled.headers.get('access-control-allow-origin')).toBe(APP);
+  });
+
+  it('POST /oauth/token and /oauth/revoke answer with the header for their client\'s origins only', async () => {
+    const post = (path: string, fields: Record<string, string>, origin: string) =>
+      fetch(`${stack.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', origin }, body: JSON.stringify(fields) });
+    const tokenExchange = {
+      grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+      client_id: 'my-app',
+      connection: 'facebook',
+      subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+      subject_token: FACEBOOK_TEST_TOKENS.alice,
+    };
+    const allowed = await post('/oauth/token', tokenExchange, APP);
+    expect(allowed.status).toBe(200);
+    expect(allowed.headers.get('access-control-allow-origin')).toBe(APP);
+    expect((await post('/oauth/token', tokenExchange, OTHER_CLIENTS_ORIGIN)).headers.get('access-control-allow-origin')).toBeNull();
+    const revoked = await post('/oauth/revoke', { client_id: 'my-app', token: 'no-such-refresh-token' }, CAPACITOR);
+    expect(revoked.status).toBe(200);
+    expect(revoked.headers.get('access-control-allow-origin')).toBe(CAPACITOR);
+    expect((await post('/oauth/revoke', { client_id: 'my-app', token: 'x' }, FOREIGN)).headers.get('access-control-allow-origin')).toBeNull();
   });
 
   it('errors before the client is known carry none', async () => {
