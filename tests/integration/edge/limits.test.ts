@@ -154,3 +154,47 @@ describe('origin verify', () => {
     expect((await fetch(`${stack.url}/.well-known/jwks.json`, { headers: { 'x-origin-verify': SECRET } })).status).toBe(200);
   });
 });
+
+describe('POST /oauth/token shares the count with the legacy endpoint', () => {
+  const tokenExchange = (subject_token: string, viewerIp: string) =>
+    fetch(`${stack.url}/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'cloudfront-viewer-address': `${viewerIp}:50123`, 'x-origin-verify': SECRET },
+      body: JSON.stringify({
+        grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+        client_id: 'my-app',
+        connection: 'facebook',
+        subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+        subject_token,
+      }),
+    });
+
+  // Each function learns of a block from its own failure writes (DESIGN section 12 allows one
+  // extra call per container): the other endpoint may let one more request through, not two.
+  it('junk access tokens at /oauth/token count: it refuses at once, the legacy endpoint after at most one more call', async () => {
+    await awayFromMinuteEnd();
+    const ip = '198.51.100.77';
+    for (let i = 0; i < LIMIT; i += 1) expect((await tokenExchange(`fb-junk-te-${i}`, ip)).status).toBe(400);
+    const before = graphCalls();
+    const exchanged = await tokenExchange(FACEBOOK_TEST_TOKENS.alice, ip);
+    expect(exchanged.status).toBe(429);
+    expect(Number(exchanged.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(await exchanged.json()).toMatchObject({ error: 'too_many_requests' });
+    expect(graphCalls()).toBe(before);
+    const first = await exchange(junk('my-app', 900), ip);
+    expect([401, 429]).toContain(first.status);
+    expect((await exchange(junk('my-app', 901), ip)).status).toBe(429);
+    // debug_token and /me: two Graph calls for the one request that may have got through.
+    expect(graphCalls() - before).toBeLessThanOrEqual(2);
+  });
+
+  it('failures at the legacy endpoint limit /oauth/token for that IP only', async () => {
+    await awayFromMinuteEnd();
+    const ip = '198.51.100.78';
+    for (let i = 0; i < LIMIT; i += 1) expect((await exchange(junk('my-app', 910 + i), ip)).status).toBe(401);
+    const first = await tokenExchange('fb-junk-te-legacy', ip);
+    expect([400, 429]).toContain(first.status);
+    expect((await tokenExchange(FACEBOOK_TEST_TOKENS.alice, ip)).status).toBe(429);
+    expect((await tokenExchange(FACEBOOK_TEST_TOKENS.alice, '198.51.100.79')).status).toBe(200);
+  });
+});
