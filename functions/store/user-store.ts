@@ -98,8 +98,12 @@ export const createUserStore = (options: { client: DynamoDBDocumentClient; table
               'SET #type = :type, user_id = :own, profile = :claims, identities = if_not_exists(identities, :identities), ' +
               'created_at = if_not_exists(created_at, :now), updated_at = :now, last_login = :now, ' +
               `last_login_id = :login${initial} ADD logins_count :one`,
+            // A blocked user fails the condition too: the item then comes back (ALL_OLD) with its
+            // `blocked` flag, so the login learns of the block without a read (DESIGN section 11),
+            // and a blocked user's login is not recorded.
             ConditionExpression:
-              'attribute_not_exists(linked_to) AND (attribute_not_exists(last_login_id) OR last_login_id <> :login)',
+              'attribute_not_exists(linked_to) AND attribute_not_exists(blocked) AND ' +
+              '(attribute_not_exists(last_login_id) OR last_login_id <> :login)',
             ExpressionAttributeNames: { '#type': 'type' },
             ExpressionAttributeValues: marshall(
               {
