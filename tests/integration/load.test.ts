@@ -6,6 +6,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { FACEBOOK_APP, FACEBOOK_USERS, type FacebookTokenGrant } from '../../infra/local/emulators/facebook.js';
 import type { LocalStack } from '../../infra/local/stack.js';
+import { buildLocalTenant, type EmulatorEndpoints } from '../../infra/local/local-tenant.js';
 import { postToken, startTestStack } from '../support/stack.js';
 
 /**
@@ -46,6 +47,16 @@ const distinctTokens: Record<string, FacebookTokenGrant> = Object.fromEntries(
   ]),
 );
 
+/**
+ * Every request here comes from 127.0.0.1, and the malformed ones include junk tokens: with the
+ * per-IP failure limit on (DESIGN section 12), that IP would rightly be refused with 429. This
+ * test is about capacity, not limits (tests/integration/edge/limits.test.ts covers those).
+ */
+const withoutIpLimit = (endpoints: EmulatorEndpoints) => {
+  const base = buildLocalTenant(endpoints);
+  return { ...base, clients: base.clients.map((client) => ({ ...client, rate_limits: { per_ip_failures_per_minute: 0 } })) };
+};
+
 let lambdaStack: LocalStack;
 let stack: LocalStack;
 let db: DynamoDBDocumentClient;
@@ -58,6 +69,7 @@ beforeAll(async () => {
     // npm start's settings: provider and DynamoDB timeouts 5 s, 100 containers per function.
     startTestStack({
       entryPoints: 'lambda',
+      tenant: withoutIpLimit,
       facebookTokens: burstTokens,
       providerTimeoutMs: 5_000,
       functionLog: (line) => functionLines.push(line),
