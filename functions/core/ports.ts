@@ -47,7 +47,6 @@ export interface LoginInput {
 
 export interface UserStore {
   recordLogin(input: LoginInput): Promise<LoginRecord>;
-  getProfile(userId: string): Promise<UserProfile | undefined>;
 }
 
 export interface AccessTokenRecord {

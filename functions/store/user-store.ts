@@ -180,17 +180,6 @@ export const createUserStore = (options: { client: DynamoDBDocumentClient; table
       return toLoginRecord(primary, own.linkedTo, true);
     },
 
-    async getProfile(userId) {
-      let item;
-      try {
-        ({ Item: item } = await client.send(new GetCommand({ TableName: tableName, Key: itemKeys.user(userId), ConsistentRead: true })));
-      } catch (error) {
-        throw storeFailure(error);
-      }
-      if (!item || item.linked_to !== undefined) return undefined;
-      return profileOf(item);
-    },
-
     async getAccount(userId) {
       let item;
       try {

@@ -61,7 +61,6 @@ const fakePorts = (verifier: ExchangeDependencies['verifier']): ExchangeDependen
   tenants: { lookup: async () => ({ client, connection }) },
   users: {
     recordLogin: async (input) => ({ userId: `facebook|${input.profile.provider_user_id}`, linked: false, profile: input.profile.claims }),
-    getProfile: async () => undefined,
   },
   tokens: { save: async () => undefined, find: async () => undefined },
   verifier,

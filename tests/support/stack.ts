@@ -20,12 +20,14 @@ export interface TokenCall {
   body: Record<string, unknown>;
 }
 
-export const postToken = async (
+/** POST to one of the local stack's token routes, as JSON or as a form. */
+export const postFields = async (
   stack: Pick<LocalStack, 'url'>,
+  path: string,
   fields: Record<string, unknown>,
   encoding: 'json' | 'form' = 'json',
 ): Promise<TokenCall> => {
-  const response = await fetch(`${stack.url}/oauth/access_token`, {
+  const response = await fetch(`${stack.url}${path}`, {
     method: 'POST',
     headers: { 'content-type': encoding === 'json' ? 'application/json' : 'application/x-www-form-urlencoded' },
     body:
@@ -35,3 +37,6 @@ export const postToken = async (
   });
   return { status: response.status, headers: response.headers, body: (await response.json()) as Record<string, unknown> };
 };
+
+export const postToken = (stack: Pick<LocalStack, 'url'>, fields: Record<string, unknown>, encoding: 'json' | 'form' = 'json'): Promise<TokenCall> =>
+  postFields(stack, '/oauth/access_token', fields, encoding);

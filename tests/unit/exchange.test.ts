@@ -44,7 +44,6 @@ const setup = (options: { linkedTo?: string; clients?: ClientConfig[] } = {}) =>
           ? { userId: options.linkedTo, linked: true, profile: { name: 'Primary' } }
           : { userId: `facebook|${input.profile.provider_user_id}`, linked: false, profile: input.profile.claims };
       },
-      getProfile: async () => undefined,
     },
     tokens: { save: async (record) => void saved.push(record), find: async () => undefined },
     verifier: {
