@@ -1,4 +1,5 @@
-import { KMSClient } from '@aws-sdk/client-kms';
+import { KMSClient, type KMSClientConfig } from '@aws-sdk/client-kms';
+import { reuseSigner } from './sdk/reuse-signer.js';
 
 /** Endpoint overrides for tests; on AWS and under `npm start` the SDK reads AWS_ENDPOINT_URL_*. */
 export interface ServiceEndpoints {
@@ -13,6 +14,7 @@ export interface ServiceEndpoints {
 export const KMS_DEADLINE_MS = 3_000;
 
 /**
+ * The KMS client's settings; `overrides` serve the benchmark (a transport that answers from memory).
  * Without `throwOnRequestTimeout` the SDK only warns about a stalled request and keeps waiting.
  * The connection settings, value by value:
  * - keepAlive: one Sign per exchange, one after another per container; a kept socket saves
@@ -24,13 +26,37 @@ export const KMS_DEADLINE_MS = 3_000;
  *   reach another) than waited for. Locally the KMS endpoint is a Node server whose accept
  *   backlog (511) no burst of containers fills, so no SYN is dropped and retransmitted there.
  */
-export const createKmsClient = (endpoint?: string): KMSClient => {
+export const kmsClientSettings = (endpoint?: string, overrides: Pick<KMSClientConfig, 'region' | 'requestHandler'> = {}): KMSClientConfig => {
   const agent = { keepAlive: true, maxSockets: 50 };
-  return new KMSClient({
+  return {
     ...(endpoint ? { endpoint } : {}),
     maxAttempts: 3,
     requestHandler: { connectionTimeout: 1_000, requestTimeout: 1_500, throwOnRequestTimeout: true, httpAgent: agent, httpsAgent: agent },
-  });
+    // The middleware stack is resolved once per command class, not on every call; calls
+    // are sent without options to keep it so (see tokens/kms-call.ts).
+    cacheMiddleware: true,
+    ...overrides,
+  };
+};
+
+/** The KMS client of a function (clients.ts settings, the signer kept: sdk/reuse-signer.ts). */
+export const createKmsClient = (endpoint?: string, overrides?: Pick<KMSClientConfig, 'region' | 'requestHandler'>): KMSClient =>
+  reuseSigner(new KMSClient(kmsClientSettings(endpoint, overrides)));
+
+/** What the signer and the secret opener use of a KMS client; calls never carry options (see tokens/kms-call.ts). */
+export type KmsSender = Pick<KMSClient, 'send'>;
+
+/**
+ * A KMS client built on its first call. The token functions call KMS only after a request's
+ * config read, and the first request's prefetch (token-issuing-runtime.ts) makes that call
+ * while the read is on the wire, so building the client (about 1 ms of a cold start's CPU,
+ * tests/bench) leaves the path to the first I/O; a request refused before any I/O never
+ * builds it. (Loading the KMS module itself lazily was measured too: esbuild then wraps
+ * every module it shares with DynamoDB in a lazy initializer, and the start got slower.)
+ */
+export const kmsOnFirstUse = (endpoint?: string): KmsSender => {
+  const client = perContainer(() => createKmsClient(endpoint));
+  return { send: ((command: Parameters<KMSClient['send']>[0]) => client().send(command)) as KMSClient['send'] };
 };
 
 /** Builds a value on first use and keeps it for the container's lifetime. */

@@ -1,6 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { RuntimeConfig } from './config.js';
-import { createKmsClient, KMS_DEADLINE_MS, type ServiceEndpoints } from './clients.js';
+import { KMS_DEADLINE_MS, kmsOnFirstUse, type ServiceEndpoints } from './clients.js';
 import type { AttemptLimiter, Clock, IdTokenSigner, TenantDirectory, TokenStore, UserStore } from './core/ports.js';
 import { createDocumentClient } from './store/dynamo.js';
 import { createTenantStore } from './store/tenant-store.js';
@@ -10,6 +10,7 @@ import { createUserStore } from './store/user-store.js';
 import { createAttemptLimiter } from './store/attempt-limiter.js';
 import { createKmsSigner } from './tokens/kms-signer.js';
 import { edgeDependencies } from './http/edge-runtime.js';
+import { preloadProviderHttp } from './providers/http.js';
 import type { EdgeDependencies } from './http/edge.js';
 
 /** What both token functions (legacy and `/oauth/token`) build the same way, once per container. */
@@ -25,7 +26,8 @@ export interface TokenIssuingRuntime {
   limiter: AttemptLimiter;
   /** CORS and origin-verify settings, on this container's DynamoDB client. */
   edge: EdgeDependencies;
-  prefetchSigningKey(): void;
+  /** Starts what the first real request needs after its config read (see below); returns at once. */
+  prefetch(): void;
 }
 
 export const createTokenIssuingRuntime = (config: RuntimeConfig, endpoints: ServiceEndpoints = {}): TokenIssuingRuntime => {
@@ -33,7 +35,7 @@ export const createTokenIssuingRuntime = (config: RuntimeConfig, endpoints: Serv
     requestTimeoutMs: config.dynamoTimeoutMs,
     ...(endpoints.dynamoEndpoint ? { endpoint: endpoints.dynamoEndpoint } : {}),
   });
-  const kms = createKmsClient(endpoints.kmsEndpoint);
+  const kms = kmsOnFirstUse(endpoints.kmsEndpoint);
   const signer = createKmsSigner({ kms, keyId: config.signingKeyId, alg: config.signingAlg, timeoutMs: KMS_DEADLINE_MS });
   return {
     client,
@@ -53,9 +55,14 @@ export const createTokenIssuingRuntime = (config: RuntimeConfig, endpoints: Serv
     edge: edgeDependencies(config, client),
     // One GetPublicKey for the kid, started early so it overlaps the first request's
     // config read and provider call; afterwards each signature is exactly one KMS Sign.
+    // The provider HTTP client (ky, and Node's fetch under it) loads at the same moment.
     // setImmediate lets the request in hand go first as far as it can without waiting (its
-    // config read is sent, a bad request is already answered): the key is needed only
-    // after the provider step, and the SDK's first-call work then runs while I/O is pending.
-    prefetchSigningKey: () => void setImmediate(() => void signer.kid().catch(() => undefined)),
+    // config read is sent, a bad request is already answered): the key and the client are
+    // needed only at the provider step, and their first-use work then runs while I/O is pending.
+    prefetch: () =>
+      void setImmediate(() => {
+        preloadProviderHttp();
+        void signer.kid().catch(() => undefined);
+      }),
   };
 };

@@ -57,7 +57,11 @@ export const LAMBDA_BUNDLE = {
    * `defaultProvider` from this package, so aliasing it swaps the whole chain for the
    * environment-variable provider. The local CLIs run from source and keep the full chain.
    */
-  alias: { '@aws-sdk/credential-provider-node': './functions/sdk/env-credentials.ts' } as Record<string, string>,
+  alias: {
+    '@aws-sdk/credential-provider-node': './functions/sdk/env-credentials.ts',
+    // Only what the functions use of the DocumentClient package (see the file for why).
+    '@aws-sdk/lib-dynamodb': './functions/sdk/dynamodb-document.js',
+  } as Record<string, string>,
 } as const;
 
 /** The output file name NodejsFunction gives an ESM bundle (handler `index.handler`). */

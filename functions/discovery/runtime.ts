@@ -1,12 +1,12 @@
 import type { RuntimeConfig } from '../config.js';
-import { createKmsClient, KMS_DEADLINE_MS, type ServiceEndpoints } from '../clients.js';
+import { KMS_DEADLINE_MS, kmsOnFirstUse, type ServiceEndpoints } from '../clients.js';
 import { createKeyRing } from '../tokens/key-ring.js';
 import type { DiscoveryDependencies } from './handle.js';
 
 /** The discovery function's collaborators: KMS GetPublicKey only, no DynamoDB. */
 export const createDiscoveryDependencies = (config: RuntimeConfig, endpoints: ServiceEndpoints = {}): DiscoveryDependencies => {
   const keyRing = createKeyRing({
-    kms: createKmsClient(endpoints.kmsEndpoint),
+    kms: kmsOnFirstUse(endpoints.kmsEndpoint),
     active: { keyId: config.signingKeyId, alg: config.signingAlg },
     retired: config.retiredKeyIds,
     timeoutMs: KMS_DEADLINE_MS,

@@ -6,6 +6,6 @@ import { createOAuthTokenDependencies } from './runtime.js';
 export const handler = lambdaEntry(() => {
   const config = loadConfig();
   const endpoint = createOAuthTokenDependencies(config);
-  endpoint.prefetchSigningKey();
+  endpoint.prefetch();
   return { endpoint, issuer: config.issuer, edge: endpoint.edge };
 }, handleOAuthTokenEvent);

@@ -12,7 +12,7 @@ import type { EdgeDependencies } from '../http/edge.js';
 export const createOAuthTokenDependencies = (
   config: RuntimeConfig,
   endpoints: ServiceEndpoints = {},
-): TokenEndpointDependencies & { prefetchSigningKey(): void; edge: EdgeDependencies } => {
+): TokenEndpointDependencies & { prefetch(): void; edge: EdgeDependencies } => {
   const { client, ...shared } = createTokenIssuingRuntime(config, endpoints);
   return {
     ...shared,

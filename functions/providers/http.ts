@@ -1,4 +1,4 @@
-import ky, { HTTPError, TimeoutError } from 'ky';
+import type { KyInstance } from 'ky';
 import { errors, OAuthError } from '../core/errors.js';
 
 export interface ProviderHttpOptions {
@@ -76,10 +76,31 @@ const UNSENDABLE_HEADER_VALUE = /[\0\r\n\u0100-\uffff]/;
  */
 const RETRYABLE_STATUSES = [500, 502, 503, 504];
 
+type KyModule = typeof import('ky');
+let kyModule: KyModule | undefined;
+let kyLoading: Promise<KyModule> | undefined;
+
+/**
+ * ky is loaded on first need rather than at import: its module body builds a `Request` to
+ * probe for streaming bodies, and on Node that first touch of the fetch globals loads the
+ * whole built-in fetch (undici with http2, worker_threads, perf_hooks, assert): about 25 ms
+ * of CPU on a cold start, measured by `npm run bench`. A request refused by the parser never
+ * needs it; a real one starts it with `preloadProviderHttp` once its first DynamoDB call is
+ * on the wire, so the load runs while that answer travels. Any call waits for it.
+ */
+const loadKy = async (): Promise<KyModule> => {
+  kyLoading ??= import('ky').then((loaded) => (kyModule = loaded));
+  return kyLoading;
+};
+
+/** Starts loading the HTTP client without waiting for it (see `loadKy`). Never rejects. */
+export const preloadProviderHttp = (): void => void loadKy().catch(() => undefined);
+
 export const createProviderHttp = (options: ProviderHttpOptions = {}): ProviderHttp => {
   const timeout = options.timeoutMs ?? DEFAULT_PROVIDER_TIMEOUT_MS;
   const retries = options.retries ?? 2;
-  const client = ky.create({
+  let client: KyInstance | undefined;
+  const createClient = ({ default: ky }: KyModule): KyInstance => ky.create({
     timeout,
     throwHttpErrors: true,
     ...(options.fetch ? { fetch: options.fetch } : {}),
@@ -103,48 +124,71 @@ export const createProviderHttp = (options: ProviderHttpOptions = {}): ProviderH
       if (Object.values(call.headers ?? {}).some((value) => UNSENDABLE_HEADER_VALUE.test(value))) {
         throw errors.invalidProviderToken('provider_token_unsendable');
       }
+      const ky = kyModule ?? (await loadKy());
+      const { HTTPError, TimeoutError } = ky;
+      client ??= createClient(ky);
       const started = performance.now();
+      let status: number | 'error' = 'error';
       // ky's timeout covers one attempt up to the response headers; this deadline covers the
       // retries and the body as well, so a provider that stalls mid-body or keeps failing
-      // slowly cannot stretch a login past the request budget.
-      const deadline = AbortSignal.timeout(timeout);
-      let status: number | 'error' = 'error';
-      try {
-        const response = await client(withQuery(call.url, call.searchParams), {
-          signal: deadline,
-          method: call.method,
-          headers: { accept: 'application/json', ...call.headers },
-          ...(call.form ? { body: new URLSearchParams(call.form) } : {}),
-          ...(call.idempotent ? {} : { retry: 0 }),
-          ...(call.perAttemptHeaders ? { hooks: { beforeRequest: [setHeaders(call.perAttemptHeaders)] } } : {}),
-        });
-        status = response.status;
-        const text = await response.text();
-        const cacheControl = response.headers.get('cache-control');
-        if (call.emptyBodyOk && text.trim() === '') return { status, body: undefined };
+      // slowly cannot stretch a login past the request budget. A timer rather than an abort
+      // signal handed to ky: ky then merges two signals per call (AbortSignal.any) and fetch
+      // follows them, which measured about 100 µs of CPU per call (tests/bench/sdk-cost.ts),
+      // a tenth of an exchange's budget. Past the deadline no retry starts, a body still
+      // arriving is cancelled, and an attempt in flight ends at ky's own timeout.
+      const deadlineAt = Date.now() + timeout;
+      let response: Response | undefined;
+      const attempt = async (): Promise<ProviderResponse> => {
         try {
-          return { status, body: JSON.parse(text) as unknown, ...(cacheControl ? { cacheControl } : {}) };
-        } catch (cause) {
-          throw errors.unavailable(`${call.provider} answered with a malformed body`, 'provider_malformed', cause);
-        }
-      } catch (error) {
-        if (error instanceof HTTPError) {
-          status = error.response.status;
-          if (status === 429) {
-            const scope = typeof call.rateLimitScope === 'function' ? call.rateLimitScope(await readJsonOrUndefined(error.response)) : (call.rateLimitScope ?? 'user');
-            throw providerRateLimited(call.provider, scope, retryAfterOf(error.response.headers), safeCause(call, error));
+          response = await client!(withQuery(call.url, call.searchParams), {
+            method: call.method,
+            headers: { accept: 'application/json', ...call.headers },
+            ...(call.form ? { body: new URLSearchParams(call.form) } : {}),
+            ...(call.idempotent ? {} : { retry: 0 }),
+            hooks: {
+              ...(call.perAttemptHeaders ? { beforeRequest: [setHeaders(call.perAttemptHeaders)] } : {}),
+              beforeRetry: [() => stopPastDeadline(call, deadlineAt)],
+            },
+          });
+          status = response.status;
+          const text = await response.text();
+          const cacheControl = response.headers.get('cache-control');
+          if (call.emptyBodyOk && text.trim() === '') return { status, body: undefined };
+          try {
+            return { status, body: JSON.parse(text) as unknown, ...(cacheControl ? { cacheControl } : {}) };
+          } catch (cause) {
+            throw errors.unavailable(`${call.provider} answered with a malformed body`, 'provider_malformed', cause);
           }
-          if (status >= 400 && status < 500) {
-            return { status, body: await readJsonOrUndefined(error.response) };
+        } catch (error) {
+          if (error instanceof HTTPError) {
+            status = error.response.status;
+            if (status === 429) {
+              const scope = typeof call.rateLimitScope === 'function' ? call.rateLimitScope(await readJsonOrUndefined(error.response)) : (call.rateLimitScope ?? 'user');
+              throw providerRateLimited(call.provider, scope, retryAfterOf(error.response.headers), safeCause(call, error));
+            }
+            if (status >= 400 && status < 500) {
+              return { status, body: await readJsonOrUndefined(error.response) };
+            }
+            throw errors.unavailable(`${call.provider} is unavailable (HTTP ${status})`, 'provider_unavailable', safeCause(call, error));
           }
-          throw errors.unavailable(`${call.provider} is unavailable (HTTP ${status})`, 'provider_unavailable', safeCause(call, error));
+          if (error instanceof OAuthError) throw error;
+          if (error instanceof TimeoutError) throw timedOut(call, error);
+          throw errors.unavailable(`${call.provider} could not be reached`, 'provider_unreachable', safeCause(call, error));
         }
-        if (error instanceof OAuthError) throw error;
-        if (error instanceof TimeoutError || deadline.aborted) {
-          throw errors.unavailable(`${call.provider} did not answer in time`, 'provider_timeout', safeCause(call, error));
-        }
-        throw errors.unavailable(`${call.provider} could not be reached`, 'provider_unreachable', safeCause(call, error));
+      };
+      let timer: NodeJS.Timeout | undefined;
+      const expired = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          reject(timedOut(call, Object.assign(new Error('deadline'), { name: 'TimeoutError' })));
+          response?.body?.cancel().catch(() => undefined);
+        }, timeout);
+      });
+      const work = attempt();
+      work.catch(() => undefined);
+      try {
+        return await Promise.race([work, expired]);
       } finally {
+        clearTimeout(timer);
         options.observe?.({ provider: call.provider, endpoint: call.endpoint, ms: performance.now() - started, status });
       }
     },
@@ -156,9 +200,17 @@ export const createProviderHttp = (options: ProviderHttpOptions = {}): ProviderH
  * Facebook, the app secret. Causes keep only the endpoint name and the error's kind.
  */
 const safeCause = (call: ProviderCall, error: unknown): Error => {
-  const kind = error instanceof HTTPError ? `HTTP ${error.response.status}` : ((error as Error)?.name ?? 'Error');
+  const kind = kyModule && error instanceof kyModule.HTTPError ? `HTTP ${error.response.status}` : ((error as Error)?.name ?? 'Error');
   const code = (error as { cause?: { code?: string } })?.cause?.code;
   return new Error(`${call.provider} ${call.endpoint}: ${kind}${code ? ` (${code})` : ''}`);
+};
+
+const timedOut = (call: ProviderCall, error: unknown) =>
+  errors.unavailable(`${call.provider} did not answer in time`, 'provider_timeout', safeCause(call, error));
+
+/** A ky beforeRetry hook: throwing ends the call with that error instead of another attempt. */
+const stopPastDeadline = (call: ProviderCall, deadlineAt: number): void => {
+  if (Date.now() >= deadlineAt) throw timedOut(call, Object.assign(new Error('deadline'), { name: 'TimeoutError' }));
 };
 
 /**

@@ -2,6 +2,7 @@ import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynam
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { errors, OAuthError } from '../core/errors.js';
 import { perContainer } from '../clients.js';
+import { reuseSigner } from '../sdk/reuse-signer.js';
 
 export interface DocumentClientOptions {
   /** Overrides AWS_ENDPOINT_URL_DYNAMODB (tests, CLIs). */
@@ -50,13 +51,13 @@ export const createDocumentClient = (options: DocumentClientOptions = {}): Dynam
       httpsAgent: agent,
     },
   };
-  const base = new DynamoDBClient(config);
+  const base = reuseSigner(new DynamoDBClient(config));
   const documents = DynamoDBDocumentClient.from(base, { marshallOptions: { removeUndefinedValues: true } });
   // Same settings and the same HTTP handler (one connection pool), but the middleware stack
   // is resolved once per command class instead of on every call (`cacheMiddleware`, which
   // the DocumentClient refuses: its commands must stay on `documents`). Built on first use,
   // so a function that never writes on the hot path (userinfo) never builds it.
-  itemClients.set(documents, perContainer(() => new DynamoDBClient({ ...config, requestHandler: base.config.requestHandler, cacheMiddleware: true })));
+  itemClients.set(documents, perContainer(() => reuseSigner(new DynamoDBClient({ ...config, requestHandler: base.config.requestHandler, cacheMiddleware: true }))));
   return documents;
 };
 

@@ -1,4 +1,5 @@
-import { DecryptCommand, EncryptCommand, type KMSClient } from '@aws-sdk/client-kms';
+import { DecryptCommand, EncryptCommand } from '@aws-sdk/client-kms';
+import type { KmsSender } from '../clients.js';
 import { errors, isOAuthError } from '../core/errors.js';
 import { callKms } from '../tokens/kms-call.js';
 import type { SecretOpener, SecretSealer } from './connection-secrets.js';
@@ -8,14 +9,14 @@ import type { SecretOpener, SecretSealer } from './connection-secrets.js';
  * no envelope is needed) and Decrypt, memoised by ciphertext for the container's life:
  * a warm container decrypts each secret once, however often the config cache refreshes.
  */
-export const createKmsSecretOpener = (options: { kms: KMSClient; keyId?: string; timeoutMs: number }): SecretOpener => {
+export const createKmsSecretOpener = (options: { kms: KmsSender; keyId?: string; timeoutMs: number }): SecretOpener => {
   const opened = new Map<string, Promise<string>>();
   return {
     open(ciphertext, context) {
       const memoKey = `${JSON.stringify(context)}:${ciphertext}`;
       let plaintext = opened.get(memoKey);
       if (plaintext === undefined) {
-        plaintext = callKms(options.timeoutMs, (abortSignal) =>
+        plaintext = callKms(options.timeoutMs, () =>
           options.kms.send(
             new DecryptCommand({
               CiphertextBlob: Buffer.from(ciphertext, 'base64'),
@@ -23,7 +24,6 @@ export const createKmsSecretOpener = (options: { kms: KMSClient; keyId?: string;
               // Named when known: KMS then refuses a ciphertext of any other key.
               ...(options.keyId ? { KeyId: options.keyId } : {}),
             }),
-            { abortSignal },
           ),
         ).then(
           (output) => Buffer.from(output.Plaintext!).toString('utf8'),
@@ -44,7 +44,7 @@ export const createKmsSecretOpener = (options: { kms: KMSClient; keyId?: string;
   };
 };
 
-export const createKmsSecretSealer = (options: { kms: KMSClient; keyId: string }): SecretSealer => ({
+export const createKmsSecretSealer = (options: { kms: KmsSender; keyId: string }): SecretSealer => ({
   keyId: options.keyId,
   async seal(plaintext, context) {
     const output = await options.kms.send(

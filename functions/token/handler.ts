@@ -6,6 +6,6 @@ import { createExchangeDependencies } from './runtime.js';
 export const handler = lambdaEntry(() => {
   const config = loadConfig();
   const exchange = createExchangeDependencies(config);
-  exchange.prefetchSigningKey();
+  exchange.prefetch();
   return { exchange, issuer: config.issuer, edge: exchange.edge };
 }, handleTokenEvent);

@@ -11,7 +11,7 @@ import type { EdgeDependencies } from '../http/edge.js';
 export const createExchangeDependencies = (
   config: RuntimeConfig,
   endpoints: ServiceEndpoints = {},
-): ExchangeDependencies & { prefetchSigningKey(): void; edge: EdgeDependencies } => {
+): ExchangeDependencies & { prefetch(): void; edge: EdgeDependencies } => {
   const { client, ...shared } = createTokenIssuingRuntime(config, endpoints);
   return {
     ...shared,

@@ -1,4 +1,4 @@
-import type { KMSClient } from '@aws-sdk/client-kms';
+import type { KmsSender } from '../clients.js';
 import { errors } from '../core/errors.js';
 import type { PublicJwk } from './jwk.js';
 import type { JwsAlgorithm } from './jwt.js';
@@ -13,7 +13,7 @@ export interface Jwks {
 }
 
 export interface KeyRingOptions {
-  kms: KMSClient;
+  kms: KmsSender;
   /** The key new tokens are signed with. */
   active: { keyId: string; alg: JwsAlgorithm };
   /** Keys that signed tokens which may still be live; listed until those expire. */

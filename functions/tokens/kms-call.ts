@@ -56,11 +56,26 @@ export const kmsFailure = (cause: unknown): OAuthError => {
 /**
  * Runs one KMS call under a deadline of its own, whatever the client's settings, so a
  * hung connection costs at most `timeoutMs` of the Lambda's time.
+ *
+ * A timer, not an abort signal: the SDK caches a client's resolved middleware only for
+ * calls sent without options (`cacheMiddleware`), and any call with an `abortSignal`
+ * empties that cache. Measured by `npm run bench` (tests/bench/sdk-cost.ts), a Sign with
+ * a signal cost about twice the CPU of one on the cached handler. A call past the deadline
+ * keeps running until the client's own request timeout ends it (1.5 s per attempt,
+ * clients.ts); its late answer is dropped.
  */
-export const callKms = async <T>(timeoutMs: number, call: (abortSignal: AbortSignal) => Promise<T>): Promise<T> => {
+export const callKms = async <T>(timeoutMs: number, call: () => Promise<T>): Promise<T> => {
+  const work = call();
+  work.catch(() => undefined);
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(Object.assign(new Error(`KMS did not answer within ${timeoutMs} ms`), { name: 'TimeoutError' })), timeoutMs);
+  });
   try {
-    return await call(AbortSignal.timeout(timeoutMs));
+    return await Promise.race([work, expired]);
   } catch (cause) {
     throw kmsFailure(cause);
+  } finally {
+    clearTimeout(timer);
   }
 };

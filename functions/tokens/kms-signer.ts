@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { SignCommand, type KMSClient, type SigningAlgorithmSpec } from '@aws-sdk/client-kms';
+import type { KmsSender } from '../clients.js';
+import { SignCommand, type SigningAlgorithmSpec } from '@aws-sdk/client-kms';
 import { errors } from '../core/errors.js';
 import { ecdsaDerToJose } from './ecdsa.js';
 import { callKms } from './kms-call.js';
@@ -8,7 +9,7 @@ import { memoizeUntilFailure } from './memoize.js';
 import { fetchPublicKey, requireAlg } from './public-key.js';
 
 export interface KmsSignerOptions {
-  kms: KMSClient;
+  kms: KmsSender;
   /** Key id, key ARN, alias name or alias ARN. */
   keyId: string;
   alg: JwsAlgorithm;
@@ -43,7 +44,7 @@ export const createKmsSigner = ({ kms, keyId, alg, timeoutMs = 5_000 }: KmsSigne
     const input = signingInput({ alg, kid: await kid(), typ: 'JWT' }, payload);
     const bytes = Buffer.from(input, 'utf8');
     const raw = bytes.length <= MAX_RAW_MESSAGE_BYTES;
-    const { Signature } = await callKms(timeoutMs, (abortSignal) =>
+    const { Signature } = await callKms(timeoutMs, () =>
       kms.send(
         new SignCommand({
           KeyId: keyId,
@@ -51,7 +52,6 @@ export const createKmsSigner = ({ kms, keyId, alg, timeoutMs = 5_000 }: KmsSigne
           MessageType: raw ? 'RAW' : 'DIGEST',
           SigningAlgorithm: SIGNING_ALGORITHM[alg],
         }),
-        { abortSignal },
       ),
     );
     if (!Signature) throw errors.unexpected(new Error('KMS Sign returned no signature'));

@@ -1,4 +1,5 @@
-import { GetPublicKeyCommand, type KMSClient } from '@aws-sdk/client-kms';
+import { GetPublicKeyCommand } from '@aws-sdk/client-kms';
+import type { KmsSender } from '../clients.js';
 import { errors } from '../core/errors.js';
 import { callKms } from './kms-call.js';
 import { jwkThumbprint, spkiToJwk, type PublicJwk } from './jwk.js';
@@ -21,8 +22,8 @@ export const algForKeySpec = (keySpec: string): JwsAlgorithm | undefined => {
   return undefined;
 };
 
-export const fetchPublicKey = async (kms: KMSClient, keyId: string, timeoutMs: number): Promise<KmsPublicKey> => {
-  const output = await callKms(timeoutMs, (abortSignal) => kms.send(new GetPublicKeyCommand({ KeyId: keyId }), { abortSignal }));
+export const fetchPublicKey = async (kms: KmsSender, keyId: string, timeoutMs: number): Promise<KmsPublicKey> => {
+  const output = await callKms(timeoutMs, () => kms.send(new GetPublicKeyCommand({ KeyId: keyId })));
   const keySpec = output.KeySpec ?? output.CustomerMasterKeySpec;
   if (!output.PublicKey || !keySpec || output.KeyUsage !== 'SIGN_VERIFY') {
     throw errors.unexpected(new Error(`KMS key ${keyId} is not an asymmetric signing key`));

@@ -319,9 +319,9 @@ export const startLocalStack = async (options: LocalStackOptions = {}): Promise<
       const config = loadConfig({ ...environment, ISSUER: issuer });
       const endpoints = { dynamoEndpoint, kmsEndpoint };
       const exchange = createExchangeDependencies(config, endpoints);
-      exchange.prefetchSigningKey();
+      exchange.prefetch();
       const oauthToken = createOAuthTokenDependencies(config, endpoints);
-      oauthToken.prefetchSigningKey();
+      oauthToken.prefetch();
       runtime = {
         exchange,
         oauthToken,

@@ -68,18 +68,32 @@ describe('callKms', () => {
     await expect(callKms(1_000, async () => 'signed')).resolves.toBe('signed');
   });
 
-  it('aborts a call that outlives its deadline and reports 503', async () => {
+  it('answers 503 when a call outlives its deadline, without waiting for it', async () => {
     const started = Date.now();
 
-    const attempt = callKms(
-      50,
-      (signal) =>
-        new Promise((_resolve, reject) => {
-          signal.addEventListener('abort', () => reject(signal.reason));
-        }),
-    );
+    const attempt = callKms(50, () => new Promise(() => undefined));
 
     await expect(attempt).rejects.toMatchObject({ status: 503, reason: 'kms_unavailable' });
     expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it('maps a call that fails before its deadline like any KMS failure', async () => {
+    const attempt = callKms(5_000, async () => Promise.reject(Object.assign(new Error('slow down'), { name: 'ThrottlingException' })));
+
+    await expect(attempt).rejects.toMatchObject({ status: 503, reason: 'kms_unavailable' });
+  });
+
+  it('leaves no unhandled rejection when the late call fails after the deadline', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const late = callKms(20, () => new Promise((_resolve, reject) => setTimeout(() => reject(new Error('late')), 60)));
+      await expect(late).rejects.toMatchObject({ status: 503 });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
   });
 });
