@@ -2,25 +2,42 @@ import { median, round } from './stats.js';
 import type { BenchServices } from './services.js';
 
 /**
- * The warm ID-token exchange at POST /oauth/token (DESIGN section 10), counted in round
- * trips like critical-path.ts: the JWKS is cached, so verification makes no provider call
- * at all and the only hop is the one parallel write step (user writes ‖ single-use record ‖
- * KMS Sign ‖ access-token record). Expected: 1 hop, 0 provider calls.
+ * The warm native sign-ins at POST /oauth/token (DESIGN section 10), counted in round trips
+ * like critical-path.ts:
+ * - an ID token: the JWKS is cached, so verification makes no provider call at all and the
+ *   only hop is the one parallel write step (user writes ‖ single-use record ‖ KMS Sign ‖
+ *   access-token record). Expected: 1 hop, 0 provider calls.
+ * - an Apple authorization code: one call to Apple's token endpoint, whose ID token is then
+ *   verified against the cached JWKS, then the same write step. Expected: 2 hops, 1 call.
  */
+export type NativePathKind = 'id_token' | 'apple_code';
+
 export interface IdTokenPathFigures {
+  kind: NativePathKind;
   delayMs: number;
   runs: number;
   baselineMs: number;
   medianMs: number;
   hops: number;
-  expectedHops: 1;
+  expectedHops: number;
   providerCallsPerExchange: number;
   callsPerExchange: Record<string, number>;
 }
 
-const exchangeIdToken = async (services: BenchServices): Promise<number> => {
+const APPLE_CODE = 'http://auth0.com/oauth/token-type/apple-authz-code';
+const ID_TOKEN = 'urn:ietf:params:oauth:token-type:id_token';
+const NONCE = 'bench-nonce';
+
+/** A fresh subject per exchange: each ID token and each code is single use. */
+const subjectOf = (services: BenchServices, kind: NativePathKind): Record<string, string> => {
+  const { emulators } = services.stack;
+  return kind === 'id_token'
+    ? { subject_token_type: ID_TOKEN, subject_token: emulators.google.idTokens.mint({ raw_nonce: NONCE }) }
+    : { subject_token_type: APPLE_CODE, subject_token: emulators.apple.mintCode({ sub: '001234.bench0000000000000000000000000.0001', email: 'bench@example.com', raw_nonce: NONCE }) };
+};
+
+const exchangeNative = async (services: BenchServices, kind: NativePathKind): Promise<number> => {
   const { stack } = services;
-  const token = stack.emulators.google.idTokens.mint({ raw_nonce: 'bench-nonce' });
   const started = performance.now();
   const response = await fetch(`${stack.url}/oauth/token`, {
     method: 'POST',
@@ -28,21 +45,22 @@ const exchangeIdToken = async (services: BenchServices): Promise<number> => {
     body: new URLSearchParams({
       grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
       client_id: 'my-app',
-      subject_token_type: 'urn:ietf:params:oauth:token-type:id_token',
-      subject_token: token,
-      nonce: 'bench-nonce',
+      ...subjectOf(services, kind),
+      nonce: NONCE,
       scope: 'openid profile email',
     }),
   });
   await response.arrayBuffer();
-  if (response.status !== 200) throw new Error(`ID-token exchange answered ${response.status}`);
+  if (response.status !== 200) throw new Error(`${kind} exchange answered ${response.status}`);
   return performance.now() - started;
 };
 
 export const measureIdTokenPath = async (
   services: BenchServices,
-  options: { delayMs: number; runs: number },
+  options: { delayMs: number; runs: number; kind?: NativePathKind },
 ): Promise<IdTokenPathFigures> => {
+  const kind = options.kind ?? 'id_token';
+  const exchangeIdToken = (bench: BenchServices) => exchangeNative(bench, kind);
   const { stack, kms, dynamoProxy } = services;
   const emulators = Object.values(stack.emulators);
   services.setDelay(0);
@@ -72,12 +90,13 @@ export const measureIdTokenPath = async (
   const medianMs = median(latencies);
   const baselineMs = median(baseline);
   return {
+    kind,
     delayMs: options.delayMs,
     runs: options.runs,
     baselineMs: round(baselineMs, 1),
     medianMs: round(medianMs, 1),
     hops: round((medianMs - baselineMs) / options.delayMs, 2),
-    expectedHops: 1,
+    expectedHops: kind === 'id_token' ? 1 : 2,
     providerCallsPerExchange: round(providerCalls / options.runs, 2),
     callsPerExchange: counts,
   };

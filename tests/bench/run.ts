@@ -110,8 +110,11 @@ const main = async () => {
         criticalPath.push(await measureCriticalPath(services, provider, { delayMs: settings.delayMs, runs: settings.pathRuns }));
       }
 
-      step(`warm ID-token exchange at POST /oauth/token (${settings.delayMs} ms per call, ${settings.pathRuns} runs)`);
-      const idTokenPath = await measureIdTokenPath(services, { delayMs: settings.delayMs, runs: settings.pathRuns });
+      step(`warm native sign-ins at POST /oauth/token: ID token, Apple code (${settings.delayMs} ms per call, ${settings.pathRuns} runs)`);
+      const nativePaths = [];
+      for (const kind of ['id_token', 'apple_code'] as const) {
+        nativePaths.push(await measureIdTokenPath(services, { delayMs: settings.delayMs, runs: settings.pathRuns, kind }));
+      }
       step(`refresh path (${settings.delayMs} ms in front of every call, ${settings.pathRuns} refreshes)`);
       const refresh = { path: await measureRefreshPath(services, { delayMs: settings.delayMs, runs: settings.pathRuns }), cpu: refreshCpu };
 
@@ -136,7 +139,7 @@ const main = async () => {
         coldStart,
         loggingCost,
         criticalPath,
-        idTokenPath,
+        nativePaths,
         refresh,
         throughput,
         bursts,
@@ -147,11 +150,13 @@ const main = async () => {
       results.costModel = costModel(results.handlerCost.withSdk, criticalPath.find((path) => path.provider === 'facebook'));
       writeFileSync(outFile, `${JSON.stringify(results, null, 2)}\n`);
       printReport(results);
-      process.stdout.write(
-        `\nwarm ID-token exchange (POST /oauth/token): ${idTokenPath.medianMs} ms median at ${idTokenPath.delayMs} ms per call = ` +
-          `${idTokenPath.hops} hops (expected ${idTokenPath.expectedHops}), ${idTokenPath.providerCallsPerExchange} provider calls, ` +
-          `calls ${JSON.stringify(idTokenPath.callsPerExchange)}\n`,
-      );
+      for (const path of nativePaths) {
+        process.stdout.write(
+          `\nwarm ${path.kind} exchange (POST /oauth/token): ${path.medianMs} ms median at ${path.delayMs} ms per call = ` +
+            `${path.hops} hops (expected ${path.expectedHops}), ${path.providerCallsPerExchange} provider calls, ` +
+            `calls ${JSON.stringify(path.callsPerExchange)}\n`,
+        );
+      }
       process.stdout.write(`\nresults: ${path.relative(process.cwd(), outFile)} (${results.durationSeconds} s)\n`);
       if (strict && results.targets.some((target) => !target.met)) process.exitCode = 1;
     } finally {
