@@ -135,12 +135,14 @@ export const createProviderHttp = (options: ProviderHttpOptions = {}): ProviderH
       // signal handed to ky: ky then merges two signals per call (AbortSignal.any) and fetch
       // follows them, which measured about 100 µs of CPU per call (tests/bench/sdk-cost.ts),
       // a tenth of an exchange's budget. Past the deadline no retry starts, a body still
-      // arriving is cancelled, and an attempt in flight ends at ky's own timeout.
+      // arriving is cancelled (its connection closed), and an attempt in flight ends at
+      // ky's own timeout.
       const deadlineAt = Date.now() + timeout;
-      let response: Response | undefined;
+      let cancelBody: (() => void) | undefined;
+      const readBody = (response: Response) => readText(response, (cancel) => (cancelBody = cancel));
       const attempt = async (): Promise<ProviderResponse> => {
         try {
-          response = await client!(withQuery(call.url, call.searchParams), {
+          const response = await client!(withQuery(call.url, call.searchParams), {
             method: call.method,
             headers: { accept: 'application/json', ...call.headers },
             ...(call.form ? { body: new URLSearchParams(call.form) } : {}),
@@ -151,7 +153,7 @@ export const createProviderHttp = (options: ProviderHttpOptions = {}): ProviderH
             },
           });
           status = response.status;
-          const text = await response.text();
+          const text = await readBody(response);
           const cacheControl = response.headers.get('cache-control');
           if (call.emptyBodyOk && text.trim() === '') return { status, body: undefined };
           try {
@@ -163,11 +165,11 @@ export const createProviderHttp = (options: ProviderHttpOptions = {}): ProviderH
           if (error instanceof HTTPError) {
             status = error.response.status;
             if (status === 429) {
-              const scope = typeof call.rateLimitScope === 'function' ? call.rateLimitScope(await readJsonOrUndefined(error.response)) : (call.rateLimitScope ?? 'user');
+              const scope = typeof call.rateLimitScope === 'function' ? call.rateLimitScope(await readJsonOrUndefined(error.response, readBody)) : (call.rateLimitScope ?? 'user');
               throw providerRateLimited(call.provider, scope, retryAfterOf(error.response.headers), safeCause(call, error));
             }
             if (status >= 400 && status < 500) {
-              return { status, body: await readJsonOrUndefined(error.response) };
+              return { status, body: await readJsonOrUndefined(error.response, readBody) };
             }
             throw errors.unavailable(`${call.provider} is unavailable (HTTP ${status})`, 'provider_unavailable', safeCause(call, error));
           }
@@ -180,7 +182,7 @@ export const createProviderHttp = (options: ProviderHttpOptions = {}): ProviderH
       const expired = new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
           reject(timedOut(call, Object.assign(new Error('deadline'), { name: 'TimeoutError' })));
-          response?.body?.cancel().catch(() => undefined);
+          cancelBody?.();
         }, timeout);
       });
       const work = attempt();
@@ -229,11 +231,29 @@ const setHeaders = (headers: () => Record<string, string>) => (request: Request)
   for (const [name, value] of Object.entries(headers())) request.headers.set(name, value);
 };
 
-const readJsonOrUndefined = async (response: Response): Promise<unknown> => {
+const readJsonOrUndefined = async (response: Response, read: (response: Response) => Promise<string>): Promise<unknown> => {
   try {
-    return JSON.parse(await response.text()) as unknown;
+    return JSON.parse(await read(response)) as unknown;
   } catch {
     return undefined;
+  }
+};
+
+/**
+ * The body as text, read through a reader whose cancel is handed out first: a stream that
+ * `response.text()` is reading is locked, so nothing else could cancel it, and a stalled
+ * body would keep its connection open after the deadline has answered the request.
+ */
+const readText = async (response: Response, onReader: (cancel: () => void) => void): Promise<string> => {
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  onReader(() => void reader.cancel().catch(() => undefined));
+  const decoder = new TextDecoder();
+  let text = '';
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return text + decoder.decode();
+    text += decoder.decode(value, { stream: true });
   }
 };
 

@@ -111,10 +111,15 @@ describe('provider HTTP client', () => {
   // Raw servers for what the emulators cannot do: headers sent, then the body stalls.
   let server: Server;
   let base: string;
+  /** When the client closed the connection of each stalled body, in ms since the epoch. */
+  const stalledClosedAt: number[] = [];
   beforeAll(async () => {
     server = createServer((req, res) => {
       res.writeHead(req.url === '/slow-500' ? 500 : 200, { 'content-type': 'application/json' });
-      if (req.url === '/stalled-body') return void res.write('{"data":');
+      if (req.url === '/stalled-body') {
+        req.socket.once('close', () => stalledClosedAt.push(Date.now()));
+        return void res.write('{"data":');
+      }
       setTimeout(() => res.end('{}'), 700);
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -139,6 +144,15 @@ describe('provider HTTP client', () => {
     await annotate(`rejected in ${ms} ms`);
     expect(error).toMatchObject({ status: 503, reason: 'provider_timeout' });
     expect(ms).toBeLessThan(BUDGET_MS.provider);
+  });
+
+  it('a stalled body is cancelled at the deadline: its connection is closed, not left open', async () => {
+    const before = stalledClosedAt.length;
+    const { error } = await callTimed('/stalled-body');
+    const answeredAt = Date.now();
+    expect(error).toMatchObject({ status: 503, reason: 'provider_timeout' });
+    await expect.poll(() => stalledClosedAt.length, { timeout: 2_000 }).toBe(before + 1);
+    expect(stalledClosedAt.at(-1)! - answeredAt).toBeLessThan(500);
   });
 
   it('slow 500s are not retried past the call timeout (a second attempt would end after 1.4 s)', async ({ annotate }) => {
