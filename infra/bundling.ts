@@ -61,6 +61,8 @@ export const LAMBDA_BUNDLE = {
     '@aws-sdk/credential-provider-node': './functions/sdk/env-credentials.ts',
     // Only what the functions use of the DocumentClient package (see the file for why).
     '@aws-sdk/lib-dynamodb': './functions/sdk/dynamodb-document.js',
+    // Event streams: no operation of DynamoDB or KMS has one (see the file).
+    '@smithy/core/event-streams': './functions/sdk/no-event-streams.ts',
   } as Record<string, string>,
 } as const;
 

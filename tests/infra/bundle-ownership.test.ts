@@ -22,6 +22,15 @@ const NEVER_IN: Record<HandlerName, RegExp[]> = {
   oauthToken: [/^functions\/token\//, /^functions\/core\/tenant\.ts$/, /^functions\/core\/exchange\.ts$/],
 };
 
+/**
+ * SDK code that no function runs, kept out by the aliases of infra/bundling.ts: event-stream
+ * serde (no DynamoDB or KMS operation streams) and the DocumentClient's Query/Scan paginators.
+ */
+const NEVER_IN_ANY: RegExp[] = [
+  /node_modules\/@smithy\/core\/dist-es\/submodules\/event-streams\//,
+  /node_modules\/@aws-sdk\/lib-dynamodb\/dist-es\/(pagination|commands\/(Query|Scan)Command)/,
+];
+
 /** Parts of a bundle that must be there, so the patterns above cannot pass by matching nothing. */
 const ALWAYS_IN: Record<HandlerName, RegExp> = {
   userinfo: /^functions\/store\/token-store\.ts$/,
@@ -45,5 +54,17 @@ describe('function bundles carry only what the function runs', () => {
     const inputs = await inputsOf(HANDLER_ENTRIES[name]);
     expect(inputs.some((input) => ALWAYS_IN[name].test(input))).toBe(true);
     expect(inputs.filter((input) => NEVER_IN[name].some((pattern) => pattern.test(input)))).toEqual([]);
+    expect(inputs.filter((input) => NEVER_IN_ANY.some((pattern) => pattern.test(input)))).toEqual([]);
+  });
+
+  it('would notice the SDK code no function runs: the same entry bundled without the aliases carries it', async () => {
+    const result = await build({
+      ...esbuildOptions(HANDLER_ENTRIES.token, path.join(PROJECT_ROOT, 'cdk.out', 'unused.mjs')),
+      alias: {},
+      write: false,
+      metafile: true,
+    });
+    const inputs = Object.keys(result.metafile.inputs);
+    for (const pattern of NEVER_IN_ANY) expect(inputs.some((input) => pattern.test(input))).toBe(true);
   });
 });
