@@ -50,13 +50,18 @@ export type KmsSender = Pick<KMSClient, 'send'>;
  * A KMS client built on its first call. The token functions call KMS only after a request's
  * config read, and the first request's prefetch (token-issuing-runtime.ts) makes that call
  * while the read is on the wire, so building the client (about 1 ms of a cold start's CPU,
- * tests/bench) leaves the path to the first I/O; a request refused before any I/O never
- * builds it. (Loading the KMS module itself lazily was measured too: esbuild then wraps
+ * tests/bench) leaves the path to the first I/O; a request refused before any I/O is
+ * answered before it is built. (Loading the KMS module itself lazily was measured too: esbuild then wraps
  * every module it shares with DynamoDB in a lazy initializer, and the start got slower.)
  */
 export const kmsOnFirstUse = (endpoint?: string): KmsSender => {
   const client = perContainer(() => createKmsClient(endpoint));
-  return { send: ((command: Parameters<KMSClient['send']>[0]) => client().send(command)) as KMSClient['send'] };
+  const send = (command: Parameters<KMSClient['send']>[0], ...options: unknown[]) => {
+    // Options would empty the client's middleware cache (tokens/kms-call.ts): refused loudly.
+    if (options.length > 0) throw new TypeError('KMS calls carry no options here; deadlines are timers (tokens/kms-call.ts)');
+    return client().send(command);
+  };
+  return { send: send as KMSClient['send'] };
 };
 
 /** Builds a value on first use and keeps it for the container's lifetime. */

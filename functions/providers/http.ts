@@ -84,12 +84,19 @@ let kyLoading: Promise<KyModule> | undefined;
  * ky is loaded on first need rather than at import: its module body builds a `Request` to
  * probe for streaming bodies, and on Node that first touch of the fetch globals loads the
  * whole built-in fetch (undici with http2, worker_threads, perf_hooks, assert): about 25 ms
- * of CPU on a cold start, measured by `npm run bench`. A request refused by the parser never
- * needs it; a real one starts it with `preloadProviderHttp` once its first DynamoDB call is
- * on the wire, so the load runs while that answer travels. Any call waits for it.
+ * of CPU on a cold start, measured by `npm run bench`. The token functions start it with
+ * `preloadProviderHttp` after the first request has gone as far as it can without waiting:
+ * a request refused by the parser is answered first, a real one has its config read on the
+ * wire, and the load runs while that answer travels. Any call waits for it.
  */
 const loadKy = async (): Promise<KyModule> => {
-  kyLoading ??= import('ky').then((loaded) => (kyModule = loaded));
+  kyLoading ??= import('ky').then(
+    (loaded) => (kyModule = loaded),
+    (error: unknown) => {
+      kyLoading = undefined; // the next call tries again
+      throw error;
+    },
+  );
   return kyLoading;
 };
 
@@ -135,11 +142,22 @@ export const createProviderHttp = (options: ProviderHttpOptions = {}): ProviderH
       // signal handed to ky: ky then merges two signals per call (AbortSignal.any) and fetch
       // follows them, which measured about 100 µs of CPU per call (tests/bench/sdk-cost.ts),
       // a tenth of an exchange's budget. Past the deadline no retry starts, a body still
-      // arriving is cancelled (its connection closed), and an attempt in flight ends at
-      // ky's own timeout.
+      // arriving (or starting to arrive) is cancelled and its connection closed, and an
+      // attempt in flight ends at ky's own timeout. A 4xx whose body stalls keeps its
+      // meaning: the body is cancelled and the status decides, as when fetch was aborted.
       const deadlineAt = Date.now() + timeout;
+      let pastDeadline = false;
+      let readingErrorBody = false;
       let cancelBody: (() => void) | undefined;
-      const readBody = (response: Response) => readText(response, (cancel) => (cancelBody = cancel));
+      const readBody = (response: Response) =>
+        readText(response, (cancel) => {
+          cancelBody = cancel;
+          if (pastDeadline) cancel();
+        });
+      const readErrorBody = (response: Response) => {
+        readingErrorBody = true;
+        return readBody(response);
+      };
       const attempt = async (): Promise<ProviderResponse> => {
         try {
           const response = await client!(withQuery(call.url, call.searchParams), {
@@ -165,11 +183,11 @@ export const createProviderHttp = (options: ProviderHttpOptions = {}): ProviderH
           if (error instanceof HTTPError) {
             status = error.response.status;
             if (status === 429) {
-              const scope = typeof call.rateLimitScope === 'function' ? call.rateLimitScope(await readJsonOrUndefined(error.response, readBody)) : (call.rateLimitScope ?? 'user');
+              const scope = typeof call.rateLimitScope === 'function' ? call.rateLimitScope(await readJsonOrUndefined(error.response, readErrorBody)) : (call.rateLimitScope ?? 'user');
               throw providerRateLimited(call.provider, scope, retryAfterOf(error.response.headers), safeCause(call, error));
             }
             if (status >= 400 && status < 500) {
-              return { status, body: await readJsonOrUndefined(error.response, readBody) };
+              return { status, body: await readJsonOrUndefined(error.response, readErrorBody) };
             }
             throw errors.unavailable(`${call.provider} is unavailable (HTTP ${status})`, 'provider_unavailable', safeCause(call, error));
           }
@@ -181,8 +199,11 @@ export const createProviderHttp = (options: ProviderHttpOptions = {}): ProviderH
       let timer: NodeJS.Timeout | undefined;
       const expired = new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
-          reject(timedOut(call, Object.assign(new Error('deadline'), { name: 'TimeoutError' })));
+          pastDeadline = true;
           cancelBody?.();
+          // An error answer's body ends empty once cancelled and the attempt settles with its
+          // status; anything else is a timeout.
+          if (!readingErrorBody) reject(timedOut(call, Object.assign(new Error('deadline'), { name: 'TimeoutError' })));
         }, timeout);
       });
       const work = attempt();

@@ -61,17 +61,18 @@ export const kmsFailure = (cause: unknown): OAuthError => {
  * calls sent without options (`cacheMiddleware`), and any call with an `abortSignal`
  * empties that cache. Measured by `npm run bench` (tests/bench/sdk-cost.ts), a Sign with
  * a signal cost about twice the CPU of one on the cached handler. A call past the deadline
- * keeps running until the client's own request timeout ends it (1.5 s per attempt,
- * clients.ts); its late answer is dropped.
+ * keeps running until the client's own limits end it (1.5 s per attempt, 3 attempts,
+ * clients.ts); its late answer is dropped. A Sign that lands late signs a token nobody gets.
  */
 export const callKms = async <T>(timeoutMs: number, call: () => Promise<T>): Promise<T> => {
-  const work = call();
-  work.catch(() => undefined);
   let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(Object.assign(new Error(`KMS did not answer within ${timeoutMs} ms`), { name: 'TimeoutError' })), timeoutMs);
-  });
   try {
+    // Inside the try: a call that throws before it returns a promise is mapped as well.
+    const work = call();
+    work.catch(() => undefined);
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(Object.assign(new Error(`KMS did not answer within ${timeoutMs} ms`), { name: 'TimeoutError' })), timeoutMs);
+    });
     return await Promise.race([work, expired]);
   } catch (cause) {
     throw kmsFailure(cause);

@@ -115,7 +115,8 @@ describe('provider HTTP client', () => {
   const stalledClosedAt: number[] = [];
   beforeAll(async () => {
     server = createServer((req, res) => {
-      res.writeHead(req.url === '/slow-500' ? 500 : 200, { 'content-type': 'application/json' });
+      res.writeHead(req.url === '/slow-500' ? 500 : req.url === '/stalled-401' ? 401 : 200, { 'content-type': 'application/json' });
+      if (req.url === '/stalled-401') return void res.write('{"error":');
       if (req.url === '/stalled-body') {
         req.socket.once('close', () => stalledClosedAt.push(Date.now()));
         return void res.write('{"data":');
@@ -153,6 +154,14 @@ describe('provider HTTP client', () => {
     expect(error).toMatchObject({ status: 503, reason: 'provider_timeout' });
     await expect.poll(() => stalledClosedAt.length, { timeout: 2_000 }).toBe(before + 1);
     expect(stalledClosedAt.at(-1)! - answeredAt).toBeLessThan(500);
+  });
+
+  it('a 4xx whose body stalls keeps its status: the body is cut at the deadline and the adapter decides', async () => {
+    const http = createProviderHttp({ timeoutMs: 1_000 });
+    const started = Date.now();
+    const answer = await http.call({ provider: 'test', endpoint: 'x', method: 'GET', url: `${base}/stalled-401`, idempotent: true });
+    expect(answer).toEqual({ status: 401, body: undefined });
+    expect(Date.now() - started).toBeLessThan(BUDGET_MS.provider);
   });
 
   it('slow 500s are not retried past the call timeout (a second attempt would end after 1.4 s)', async ({ annotate }) => {

@@ -7,8 +7,10 @@ import {
   KMSServiceException,
   KeyUnavailableException,
   NotFoundException,
+  SignCommand,
 } from '@aws-sdk/client-kms';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { kmsOnFirstUse } from '../../functions/clients.js';
 import { OAuthError, errors } from '../../functions/core/errors.js';
 import { callKms, kmsFailure } from '../../functions/tokens/kms-call.js';
 
@@ -83,17 +85,36 @@ describe('callKms', () => {
     await expect(attempt).rejects.toMatchObject({ status: 503, reason: 'kms_unavailable' });
   });
 
-  it('leaves no unhandled rejection when the late call fails after the deadline', async () => {
-    const unhandled: unknown[] = [];
-    const onUnhandled = (reason: unknown) => unhandled.push(reason);
-    process.on('unhandledRejection', onUnhandled);
+  it('clears its timer whether the call answers in time or not', async () => {
+    vi.useFakeTimers();
     try {
-      const late = callKms(20, () => new Promise((_resolve, reject) => setTimeout(() => reject(new Error('late')), 60)));
-      await expect(late).rejects.toMatchObject({ status: 503 });
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      expect(unhandled).toEqual([]);
+      await expect(callKms(1_000, async () => 'signed')).resolves.toBe('signed');
+      expect(vi.getTimerCount()).toBe(0);
+
+      const late = callKms(1_000, () => new Promise(() => undefined));
+      const settled = expect(late).rejects.toMatchObject({ status: 503 });
+      await vi.advanceTimersByTimeAsync(1_000);
+      await settled;
+      expect(vi.getTimerCount()).toBe(0);
     } finally {
-      process.off('unhandledRejection', onUnhandled);
+      vi.useRealTimers();
     }
+  });
+
+  it('maps a call that throws before returning a promise', async () => {
+    const attempt = callKms(1_000, () => {
+      throw Object.assign(new Error('no connection'), { code: 'ECONNREFUSED' });
+    });
+
+    await expect(attempt).rejects.toMatchObject({ status: 503, reason: 'kms_unavailable' });
+  });
+});
+
+describe('kmsOnFirstUse', () => {
+  it('refuses options, which would empty the client middleware cache', () => {
+    const kms = kmsOnFirstUse('http://127.0.0.1:9');
+    const command = new SignCommand({ KeyId: 'k', Message: Buffer.from('x'), SigningAlgorithm: 'RSASSA_PKCS1_V1_5_SHA_256' });
+
+    expect(() => kms.send(command, { abortSignal: AbortSignal.timeout(1_000) })).toThrow(/carry no options/);
   });
 });
