@@ -10,6 +10,8 @@ import { median, round } from './stats.js';
  */
 export interface CriticalPathFigures {
   provider: BenchProvider;
+  /** Set for a variant of the provider's exchange (a refused token), else absent. */
+  variant?: string;
   delayMs: number;
   runs: number;
   /** Median latency with no delay: the local stack's own overhead. */
@@ -35,11 +37,23 @@ const EMULATOR_OF: Record<BenchProvider, keyof BenchServices['stack']['emulators
   weibo: 'weibo',
 };
 
-const ok = async (url: string, fields: Record<string, string>, what: string) => {
+const answered = async (url: string, fields: Record<string, string>, status: number, what: string) => {
   const outcome = await exchange(url, fields);
-  if (outcome.status !== 200) throw new Error(`${what}: exchange answered ${outcome.status}`);
+  if (outcome.status !== status) throw new Error(`${what}: exchange answered ${outcome.status}, expected ${status}`);
   return outcome.ms;
 };
+
+/**
+ * Another exchange of the same provider, timed the same way: a refused token shows what the
+ * attempt limiter adds (DESIGN section 12). A success costs it nothing; a refusal adds the
+ * failure count's atomic ADD after the provider's answer, one hop.
+ */
+export interface PathVariant {
+  label: string;
+  fields: Record<string, string>;
+  status: number;
+  expectedHops: number;
+}
 
 const countBy = (names: string[], runs: number): Record<string, number> => {
   const counts: Record<string, number> = {};
@@ -51,10 +65,12 @@ const countBy = (names: string[], runs: number): Record<string, number> => {
 export const measureCriticalPath = async (
   services: BenchServices,
   provider: BenchProvider,
-  options: { delayMs: number; runs: number },
+  options: { delayMs: number; runs: number; variant?: PathVariant },
 ): Promise<CriticalPathFigures> => {
   const { stack, kms, dynamoProxy } = services;
-  const fields = exchangeFields[provider];
+  const fields = options.variant?.fields ?? exchangeFields[provider];
+  const status = options.variant?.status ?? 200;
+  const ok = (url: string, body: Record<string, string>, what: string) => answered(url, body, status, what);
   const emulator = stack.emulators[EMULATOR_OF[provider]];
 
   // The first exchange reads the config (cached afterwards) and creates the user: the
@@ -81,13 +97,14 @@ export const measureCriticalPath = async (
   const baselineMs = median(baseline);
   return {
     provider,
+    ...(options.variant ? { variant: options.variant.label } : {}),
     delayMs: options.delayMs,
     runs: options.runs,
     baselineMs: round(baselineMs, 1),
     medianMs: round(medianMs, 1),
     delays: round(medianMs / options.delayMs, 2),
     hops: round((medianMs - baselineMs) / options.delayMs, 2),
-    expectedHops: EXPECTED_HOPS[provider],
+    expectedHops: options.variant?.expectedHops ?? EXPECTED_HOPS[provider],
     callsPerExchange: countBy([...providerOps, ...dynamoOps, ...kmsOps], options.runs),
     configReads: dynamoOps.filter((op) => op === 'dynamodb:BatchGetItem').length,
   };

@@ -29,6 +29,8 @@ export interface BenchResults {
   refresh?: { path: RefreshPathFigures; cpu: RefreshCpuFigures };
   /** Native sign-in at POST /oauth/token: an ID token, an Apple authorization code. */
   nativePaths?: IdTokenPathFigures[];
+  /** A refused token: the attempt limiter's failure count after the provider's answer. */
+  limiterPath?: CriticalPathFigures;
   throughput: ThroughputFigures[];
   /** Absent in results written before the burst benchmark existed. */
   bursts?: BurstFigures[];
@@ -90,6 +92,15 @@ export const evaluateTargets = (results: BenchResults): TargetCheck[] => {
             target: `handler CPU <= ${HANDLER_CPU_BUDGET_US / 1000} ms per refresh`,
             measured: `${round(results.refresh.cpu.medianCpuUs / 1000, 3)} ms`,
             met: results.refresh.cpu.medianCpuUs <= HANDLER_CPU_BUDGET_US,
+          },
+        ]
+      : []),
+    ...(results.limiterPath
+      ? [
+          {
+            target: `${results.limiterPath.provider}, ${results.limiterPath.variant}: ${results.limiterPath.expectedHops} round trips (provider, then the failure count)`,
+            measured: `${results.limiterPath.hops} hops; calls ${JSON.stringify(results.limiterPath.callsPerExchange)}`,
+            met: Math.round(results.limiterPath.hops) <= results.limiterPath.expectedHops,
           },
         ]
       : []),

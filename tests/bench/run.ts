@@ -13,7 +13,7 @@ import { tokenExchangeEvent } from './events.js';
 import { measureHandlerCost } from './handler-cost.js';
 import { measureLoggingCost } from './logging-cost.js';
 import { measureSdkCost } from './sdk-cost.js';
-import { startBenchServices, type BenchProvider } from './services.js';
+import { exchangeFields, startBenchServices, type BenchProvider } from './services.js';
 import { round } from './stats.js';
 import { measureThroughput } from './throughput.js';
 import { measureBursts } from './burst.js';
@@ -110,6 +110,15 @@ const main = async () => {
         criticalPath.push(await measureCriticalPath(services, provider, { delayMs: settings.delayMs, runs: settings.pathRuns }));
       }
 
+      // Few runs: every refusal counts against the per-IP failure limit (20 a minute) that the
+      // later steps, all from 127.0.0.1, must not reach.
+      step(`refused token, Facebook (${settings.delayMs} ms per call, 5 runs): what the attempt limiter adds`);
+      const limiterPath = await measureCriticalPath(services, 'facebook', {
+        delayMs: settings.delayMs,
+        runs: 5,
+        variant: { label: 'refused token (expired)', fields: { ...exchangeFields.facebook, access_token: FACEBOOK_TEST_TOKENS.expired }, status: 401, expectedHops: 2 },
+      });
+
       step(`warm native sign-ins at POST /oauth/token: ID token, Apple code (${settings.delayMs} ms per call, ${settings.pathRuns} runs)`);
       const nativePaths = [];
       for (const kind of ['id_token', 'apple_code'] as const) {
@@ -140,6 +149,7 @@ const main = async () => {
         loggingCost,
         criticalPath,
         nativePaths,
+        limiterPath,
         refresh,
         throughput,
         bursts,
