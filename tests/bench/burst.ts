@@ -1,4 +1,4 @@
-import { FACEBOOK_APP, FACEBOOK_USERS, type FacebookTokenGrant } from '../../infra/local/emulators/facebook.js';
+import { generatedFacebookUser, type FacebookTokenGrant } from '../../infra/local/emulators/facebook.js';
 import { startLocalStack, type LocalStack } from '../../infra/local/stack.js';
 import { exchange } from './services.js';
 import { quantile, round } from './stats.js';
@@ -22,20 +22,11 @@ export interface BurstFigures {
   wallMs: number;
 }
 
-const grant = (id: bigint, name: string): FacebookTokenGrant => ({
-  app: FACEBOOK_APP,
-  profile: { ...FACEBOOK_USERS.bob, id: String(id), name, email: undefined },
-  type: 'USER',
-  expiresIn: 3_600,
-  state: 'active',
-  scopes: ['public_profile'],
-});
-
 /** Tokens `fb-burst-<set>-<i>`: per set, fresh identities nobody logged in with yet. */
 const burstTokens = (sets: number, size: number): Record<string, FacebookTokenGrant> => {
   const tokens: Record<string, FacebookTokenGrant> = {};
   for (let set = 0; set < sets; set += 1) {
-    for (let i = 0; i < size; i += 1) tokens[`fb-burst-${set}-${i}`] = grant(40_000_000_000_000_000n + BigInt(set * 10_000 + i), `Burst ${set}/${i}`);
+    for (let i = 0; i < size; i += 1) tokens[`fb-burst-${set}-${i}`] = generatedFacebookUser(40_000_000_000_000_000n + BigInt(set * 10_000 + i), `Burst ${set}/${i}`);
   }
   return tokens;
 };

@@ -1,4 +1,5 @@
-import { median, round } from './stats.js';
+import { round } from './stats.js';
+import { countBy, timeHops, type HopFigures } from './hops.js';
 import type { BenchServices } from './services.js';
 
 /**
@@ -12,13 +13,8 @@ import type { BenchServices } from './services.js';
  */
 export type NativePathKind = 'id_token' | 'apple_code';
 
-export interface IdTokenPathFigures {
+export interface IdTokenPathFigures extends HopFigures {
   kind: NativePathKind;
-  delayMs: number;
-  runs: number;
-  baselineMs: number;
-  medianMs: number;
-  hops: number;
   expectedHops: number;
   providerCallsPerExchange: number;
   callsPerExchange: Record<string, number>;
@@ -60,44 +56,13 @@ export const measureIdTokenPath = async (
   options: { delayMs: number; runs: number; kind?: NativePathKind },
 ): Promise<IdTokenPathFigures> => {
   const kind = options.kind ?? 'id_token';
-  const exchangeIdToken = (bench: BenchServices) => exchangeNative(bench, kind);
-  const { stack, kms, dynamoProxy } = services;
-  const emulators = Object.values(stack.emulators);
-  services.setDelay(0);
-  for (let i = 0; i < 3; i += 1) await exchangeIdToken(services); // JWKS, config and user now warm
-  const baseline: number[] = [];
-  for (let i = 0; i < options.runs; i += 1) baseline.push(await exchangeIdToken(services));
-
-  services.setDelay(options.delayMs);
-  await exchangeIdToken(services);
-  const providerMark = emulators.reduce((sum, emulator) => sum + emulator.calls.length, 0);
-  const marks = { dynamo: dynamoProxy.calls.length, kms: kms.calls.length };
-  const latencies: number[] = [];
-  try {
-    for (let i = 0; i < options.runs; i += 1) latencies.push(await exchangeIdToken(services));
-  } finally {
-    services.setDelay(0);
-  }
-  const providerCalls = emulators.reduce((sum, emulator) => sum + emulator.calls.length, 0) - providerMark;
-  const counts: Record<string, number> = {};
-  for (const name of [
-    ...dynamoProxy.calls.slice(marks.dynamo).map((call) => `dynamodb:${call.operation}`),
-    ...kms.calls.slice(marks.kms).map((call) => `kms:${call.operation}`),
-  ]) {
-    counts[name] = (counts[name] ?? 0) + 1;
-  }
-  for (const name of Object.keys(counts)) counts[name] = round(counts[name]! / options.runs, 2);
-  const medianMs = median(latencies);
-  const baselineMs = median(baseline);
+  // The first exchanges fetch the JWKS, read the config and create the user.
+  const { calls, ...figures } = await timeHops(services, options, () => exchangeNative(services, kind));
   return {
     kind,
-    delayMs: options.delayMs,
-    runs: options.runs,
-    baselineMs: round(baselineMs, 1),
-    medianMs: round(medianMs, 1),
-    hops: round((medianMs - baselineMs) / options.delayMs, 2),
+    ...figures,
     expectedHops: kind === 'id_token' ? 1 : 2,
-    providerCallsPerExchange: round(providerCalls / options.runs, 2),
-    callsPerExchange: counts,
+    providerCallsPerExchange: round(calls.providers.length / options.runs, 2),
+    callsPerExchange: countBy(calls.services, options.runs),
   };
 };

@@ -7,6 +7,7 @@ import type { TokenEndpointDependencies } from '../../functions/core/token-endpo
 import type { RefreshTokenRecord, RefreshTokenStore } from '../../functions/core/ports.js';
 import type { ClientConfig } from '../../functions/core/tenant.js';
 import { exchangeFields, type BenchServices } from './services.js';
+import { countBy, timeHops, type HopFigures } from './hops.js';
 import { tokenExchangeEvent } from './events.js';
 import { median, quantile, round } from './stats.js';
 
@@ -16,13 +17,7 @@ import { median, quantile, round } from './stats.js';
  * the rotation, then the child's transaction ‖ profile read ‖ signature ‖ access-token
  * write), and the handler's own CPU per refresh with in-process ports.
  */
-export interface RefreshPathFigures {
-  delayMs: number;
-  runs: number;
-  baselineMs: number;
-  medianMs: number;
-  delays: number;
-  hops: number;
+export interface RefreshPathFigures extends HopFigures {
   expectedHops: number;
   callsPerRefresh: Record<string, number>;
 }
@@ -49,15 +44,8 @@ const refreshOnce = async (url: string, refreshToken: string): Promise<{ ms: num
   return { ms: performance.now() - started, refreshToken: body.refresh_token };
 };
 
-const countBy = (names: string[], runs: number): Record<string, number> => {
-  const counts: Record<string, number> = {};
-  for (const name of names) counts[name] = (counts[name] ?? 0) + 1;
-  for (const name of Object.keys(counts)) counts[name] = round(counts[name]! / runs, 2);
-  return counts;
-};
-
 export const measureRefreshPath = async (services: BenchServices, options: { delayMs: number; runs: number }): Promise<RefreshPathFigures> => {
-  const { stack, kms, dynamoProxy } = services;
+  const { stack } = services;
   services.setDelay(0);
   const login = await fetch(`${stack.url}/oauth/access_token`, {
     method: 'POST',
@@ -67,43 +55,17 @@ export const measureRefreshPath = async (services: BenchServices, options: { del
   let { refresh_token: token } = (await login.json()) as { refresh_token?: string };
   if (!token) throw new Error(`login answered ${login.status} without a refresh token`);
 
-  const baseline: number[] = [];
-  // The first refresh after a login re-signs once if the login changed the profile; warm up past it.
-  for (let i = 0; i < 3 + options.runs; i += 1) {
-    const result = await refreshOnce(stack.url, token);
+  // Each refresh spends its token and hands the next one on. The first refresh after a
+  // login re-signs once if the login changed the profile: the warm-ups go past it.
+  const { calls, ...figures } = await timeHops(services, options, async () => {
+    const result = await refreshOnce(stack.url, token!);
     token = result.refreshToken;
-    if (i >= 3) baseline.push(result.ms);
-  }
-
-  services.setDelay(options.delayMs);
-  const latencies: number[] = [];
-  let marks = { dynamo: 0, kms: 0 };
-  try {
-    token = (await refreshOnce(stack.url, token)).refreshToken;
-    marks = { dynamo: dynamoProxy.calls.length, kms: kms.calls.length };
-    for (let i = 0; i < options.runs; i += 1) {
-      const result = await refreshOnce(stack.url, token);
-      token = result.refreshToken;
-      latencies.push(result.ms);
-    }
-  } finally {
-    services.setDelay(0);
-  }
-  const ops = [
-    ...dynamoProxy.calls.slice(marks.dynamo).map((call) => `dynamodb:${call.operation}`),
-    ...kms.calls.slice(marks.kms).map((call) => `kms:${call.operation}`),
-  ];
-  const medianMs = median(latencies);
-  const baselineMs = median(baseline);
+    return result.ms;
+  });
   return {
-    delayMs: options.delayMs,
-    runs: options.runs,
-    baselineMs: round(baselineMs, 1),
-    medianMs: round(medianMs, 1),
-    delays: round(medianMs / options.delayMs, 2),
-    hops: round((medianMs - baselineMs) / options.delayMs, 2),
+    ...figures,
     expectedHops: EXPECTED_REFRESH_HOPS,
-    callsPerRefresh: countBy(ops, options.runs),
+    callsPerRefresh: countBy(calls.services, options.runs),
   };
 };
 

@@ -4,7 +4,7 @@ import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { decodeJwt } from 'jose';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { FACEBOOK_APP, FACEBOOK_USERS, type FacebookTokenGrant } from '../../infra/local/emulators/facebook.js';
+import { generatedFacebookUser, type FacebookTokenGrant } from '../../infra/local/emulators/facebook.js';
 import type { LocalStack } from '../../infra/local/stack.js';
 import { buildLocalTenant, type EmulatorEndpoints } from '../../infra/local/local-tenant.js';
 import { postToken, startTestStack } from '../support/stack.js';
@@ -21,29 +21,20 @@ const ROUNDS = 10;
 const BURST = 100;
 const MALFORMED = 300;
 
-const facebookUser = (id: bigint, name: string): FacebookTokenGrant => ({
-  app: FACEBOOK_APP,
-  profile: { ...FACEBOOK_USERS.bob, id: String(id), name, email: undefined },
-  type: 'USER',
-  expiresIn: 3_600,
-  state: 'active',
-  scopes: ['public_profile'],
-});
-
 /** Per round: one identity for the same-identity burst and BURST fresh ones; never seen before the round. */
 const burstToken = (round: number, i: number | 'shared') => `fb-burst-${round}-${i}`;
 const burstTokens: Record<string, FacebookTokenGrant> = {};
 for (let round = 0; round < ROUNDS; round += 1) {
   const base = 30_000_000_000_000_000n + BigInt(round * 1_000);
-  burstTokens[burstToken(round, 'shared')] = facebookUser(base + 999n, `Burst ${round} shared`);
-  for (let i = 0; i < BURST; i += 1) burstTokens[burstToken(round, i)] = facebookUser(base + BigInt(i), `Burst ${round} user ${i}`);
+  burstTokens[burstToken(round, 'shared')] = generatedFacebookUser(base + 999n, `Burst ${round} shared`);
+  for (let i = 0; i < BURST; i += 1) burstTokens[burstToken(round, i)] = generatedFacebookUser(base + BigInt(i), `Burst ${round} user ${i}`);
 }
 
 const DISTINCT_USERS = 100;
 const distinctTokens: Record<string, FacebookTokenGrant> = Object.fromEntries(
   Array.from({ length: DISTINCT_USERS }, (_, i) => [
     `fb-load-user-${i}`,
-    facebookUser(20_000_000_000_000_000n + BigInt(i), `Load User ${i}`),
+    generatedFacebookUser(20_000_000_000_000_000n + BigInt(i), `Load User ${i}`),
   ]),
 );
 

@@ -127,6 +127,19 @@ const DAY = 86_400;
 const LONG_LIVED = 60 * DAY;
 const loginScopes = ['email', 'public_profile'];
 
+/**
+ * A user of our app with a generated id and name (Bob's profile, without an email): for the
+ * load test and the burst benchmark, which need many distinct identities.
+ */
+export const generatedFacebookUser = (id: bigint, name: string): FacebookTokenGrant => ({
+  app: FACEBOOK_APP,
+  profile: { ...FACEBOOK_USERS.bob, id: String(id), name, email: undefined },
+  type: 'USER',
+  expiresIn: 3_600,
+  state: 'active',
+  scopes: ['public_profile'],
+});
+
 const CATALOGUE: Record<string, FacebookTokenGrant> = {
   [FACEBOOK_TEST_TOKENS.alice]: { app: FACEBOOK_APP, profile: FACEBOOK_USERS.alice, type: 'USER', expiresIn: LONG_LIVED, state: 'active', scopes: loginScopes },
   [FACEBOOK_TEST_TOKENS.bobNoEmail]: { app: FACEBOOK_APP, profile: FACEBOOK_USERS.bob, type: 'USER', expiresIn: LONG_LIVED, state: 'active', scopes: ['public_profile'] },
