@@ -15,6 +15,7 @@ import type {
   LoginRecord,
   ProviderVerifier,
   RefreshTokenStore,
+  RequestContext,
   TenantStore,
   TokenStore,
   UserProfile,
@@ -33,13 +34,6 @@ export interface ExchangeDependencies {
   limiter?: AttemptLimiter;
   /** Refresh-token families (DESIGN section 11); without it no refresh token is issued. */
   refreshTokens?: Pick<RefreshTokenStore, 'startFamily'>;
-}
-
-export interface ExchangeContext {
-  /** Issuer URL with trailing slash (the id_token's `iss`). */
-  issuer: string;
-  /** The caller's IP, for the per-IP failure limit. */
-  sourceIp?: string;
 }
 
 /** RFC 6749 section 5.1 success body, as Auth0's legacy endpoint answers it. */
@@ -70,7 +64,7 @@ export { hashAccessToken, idTokenClaims, newAccessToken } from './issue-tokens.j
 export const exchangeToken = async (
   request: TokenRequest,
   deps: ExchangeDependencies,
-  context: ExchangeContext,
+  context: RequestContext,
 ): Promise<ExchangeOutcome> => {
   const { client, connection } = await deps.tenants.lookup(request.client_id, request.connection);
   if (!client) throw errors.invalidClient();

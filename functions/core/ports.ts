@@ -73,6 +73,14 @@ export interface IdTokenSigner {
   sign(payload: Record<string, unknown>): Promise<string>;
 }
 
+/** What a token request brings to its use case besides its parameters. */
+export interface RequestContext {
+  /** Issuer URL with trailing slash (the id_token's `iss`). */
+  issuer: string;
+  /** The caller's IP (the viewer's behind CloudFront), for the per-IP limits of DESIGN section 12. */
+  sourceIp?: string;
+}
+
 export interface Clock {
   now(): Date;
 }

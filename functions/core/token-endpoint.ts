@@ -3,7 +3,7 @@ import { decodeFields, type RawBody } from './token-request.js';
 import { tokenExchangeGrant, type TokenExchangeDependencies } from './grants/token-exchange.js';
 import { refreshTokenGrant, type RefreshTokenDependencies } from './grants/refresh-token.js';
 import type { ClientConfig } from './tenant.js';
-import type { TenantDirectory } from './ports.js';
+import type { RequestContext, TenantDirectory } from './ports.js';
 
 /**
  * `POST /oauth/token` (DESIGN section 9): one endpoint, one use case per grant. This file
@@ -28,13 +28,6 @@ export interface GrantOutcome {
   connection?: string;
 }
 
-export interface GrantContext {
-  /** Issuer URL with trailing slash (the id_token's `iss`). */
-  issuer: string;
-  /** The caller's IP (the viewer's behind CloudFront), for the per-IP limits of DESIGN section 12. */
-  sourceIp?: string;
-}
-
 export type TokenEndpointDependencies = { tenants: TenantDirectory } & TokenExchangeDependencies & RefreshTokenDependencies;
 
 /** A grant's use case: its own parameters, then its work for a client that may use it. */
@@ -42,7 +35,7 @@ export interface Grant<Request extends { client_id: string }> {
   grantType: string;
   /** Validates the grant's parameters (400 invalid_request naming the first problem). */
   parse(fields: Record<string, unknown>): Request;
-  run(request: Request, client: ClientConfig, deps: TokenEndpointDependencies, context: GrantContext): Promise<GrantOutcome>;
+  run(request: Request, client: ClientConfig, deps: TokenEndpointDependencies, context: RequestContext): Promise<GrantOutcome>;
 }
 
 const GRANTS: ReadonlyMap<string, Grant<{ client_id: string }>> = new Map<string, Grant<{ client_id: string }>>([
@@ -94,7 +87,7 @@ export const parseTokenEndpointRequest = (body: RawBody): ParsedTokenRequest => 
 export const runTokenRequest = async (
   { grant, request }: ParsedTokenRequest,
   deps: TokenEndpointDependencies,
-  context: GrantContext,
+  context: RequestContext,
 ): Promise<GrantOutcome> => {
   const client = await deps.tenants.client(request.client_id);
   if (!client) throw tokenEndpointErrors.invalidClient();

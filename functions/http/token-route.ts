@@ -1,21 +1,16 @@
 import { auditExchange, type ExchangeAudit } from '../core/audit.js';
 import { REQUEST_DEADLINE_MS, withinDeadline } from '../core/deadline.js';
+import type { RequestContext } from '../core/ports.js';
 import { MAX_BODY_BYTES, type RawBody } from '../core/token-request.js';
 import type { RequestEdge } from './edge.js';
 import { issuerFromRequest, toHttpRequest, type ApiGatewayEvent } from './event.js';
 import { errorResponse, jsonResponse, toOAuthError, type HttpResult } from './response.js';
 
-/** What both token endpoints hand their use case: the issuer and the caller's IP. */
-export interface TokenRequestContext {
-  issuer: string;
-  sourceIp?: string;
-}
-
 /** One token endpoint's own parts; the skeleton around them is `serveTokenRoute`. */
 export interface TokenRoute<Deps, Request, Outcome extends { result: unknown; userId: string }> {
   parse(body: RawBody): Request;
   clientId(request: Request): string;
-  run(request: Request, deps: Deps, context: TokenRequestContext): Promise<Outcome>;
+  run(request: Request, deps: Deps, context: RequestContext): Promise<Outcome>;
   /** Audit fields known once the request is parsed: they are logged on failure as well. */
   requestAudit(request: Request): Partial<ExchangeAudit>;
   /** Audit fields the outcome adds to a success. */
